@@ -1,0 +1,160 @@
+import {z} from 'zod'
+import {route} from '../../lib/rpc/route.js'
+import {EventTypeFilter, Hex64, HealthBase, IsoTime, limit, Seq} from '../../lib/schema/primitives.js'
+import {SystemQueryInput} from './system/query.js'
+
+const O = ['operator'] as const
+const OA = ['operator', 'agent'] as const
+
+/** GET /health of agentd: the common fields plus the host's vital signs. */
+export const AgentdHealth = HealthBase.extend({
+  hostname: z.string(),
+  cpu_count: z.number().int(),
+  cpu_usage: z.array(z.number()).describe('Percent busy per core over the last 5 s sample'),
+  memory_total: z.number(),
+  memory_used: z.number(),
+  memory_available: z.number(),
+  swap_total: z.number(),
+  swap_used: z.number(),
+  load_average: z.object({one: z.number(), five: z.number(), fifteen: z.number()}),
+  uptime: z.number().describe('Seconds since boot'),
+  disks: z.array(z.object({mount_point: z.string(), filesystem: z.string(), total: z.number(), used: z.number(), available: z.number()})),
+  ledger: z.object({
+    size: z.number().int(),
+    verify_state: z.enum(['pending', 'running', 'ok', 'failed']),
+    first_bad_seq: z.number().int().nullable(),
+    last_checkpoint_size: z.number().int().nullable(),
+  }),
+  sandbox: z.object({available: z.boolean(), reason: z.string().nullable()}),
+  nix: z.object({available: z.boolean()}),
+})
+
+/** One ledger event as served by agentd. */
+export const LedgerEventOut = z.object({
+  seq: z.number().int(),
+  ts: IsoTime,
+  type: z.string(),
+  actor: z.string(),
+  payload: z.record(z.string(), z.unknown()),
+  prev_hash: Hex64,
+  hash: Hex64,
+})
+
+/** Input of GET /events/log (the `event_log` tool plus `order` and `follow`). */
+export const EventLogInput = z.strictObject({
+  type: EventTypeFilter.optional().describe('Exact event type such as "tool.called", or a domain prefix such as "switch.*"'),
+  actor: z.string().min(1).max(128).optional().describe('Only events by this actor, e.g. "agentd", "agent:ops", "operator:alice"'),
+  limit: limit(50, 1000),
+  before: Seq.optional().describe('Only events with seq lower than this (page backwards with next_cursor)'),
+  after: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional().describe('Only events with seq higher than this'),
+  order: z.enum(['asc', 'desc']).optional().describe('Default desc (newest first); asc when `after` is set'),
+  follow: z.boolean().default(false).describe('Stream new events as NDJSON (CLI and TUI; not for tools)'),
+})
+
+/** Output of GET /events/log. */
+export const EventLogOutput = z.object({
+  events: z.array(LedgerEventOut),
+  next_cursor: z.string().nullable().describe('Pass as `before` (desc) or `after` (asc) to get the next page; null at the end'),
+})
+
+/** Input of POST /tool-calls: one MCP tool call, recorded as `tool.called`. */
+export const ToolCallInput = z.strictObject({
+  tool: z.string().regex(/^[a-z][a-z0-9_]{0,63}$|^[a-z0-9][a-z0-9-]{0,47}__[A-Za-z0-9_.-]{1,64}$/),
+  toolset: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/),
+  args_sha256: Hex64,
+  outcome: z.enum(['ok', 'error', 'approval_required', 'denied']),
+  error_code: z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/).nullable().optional(),
+  duration_ms: z.number().min(0).max(86_400_000),
+  session_id: z.string().max(64).nullable().optional(),
+  request_id: z.string().max(64).nullable().optional(),
+  approval_id: z.string().max(64).nullable().optional(),
+})
+
+const VerifyState = z.object({
+  state: z.enum(['pending', 'running', 'ok', 'failed']),
+  verified_through_seq: z.number().int(),
+  first_bad_seq: z.number().int().nullable(),
+  bad_count: z.number().int(),
+  checked_at: IsoTime.nullable(),
+})
+
+/** A signed checkpoint (C2SP signed note) with its cosignatures. */
+export const CheckpointOut = z.object({
+  origin: z.string(),
+  size: z.number().int(),
+  root_hash: z.string().describe('Base64 RFC 9162 root over the first `size` event hashes'),
+  ts: IsoTime,
+  note: z.string().describe('The signed note text: keep it off-host and pass it to `osmoda verify-ledger --checkpoint`'),
+  cosignatures: z.array(z.object({witness: z.string(), key_id: z.string(), cosignature: z.string(), ts: IsoTime})),
+})
+
+const AnyResult = z.unknown()
+
+/** agentd's routes (this release: health, system facts, the ledger API, tool-call records). */
+export const agentdApi = {
+  health: route('GET', '/health', {output: AgentdHealth, roles: OA}),
+  reload: route('POST', '/reload', {output: z.object({reloaded: z.boolean(), changed: z.array(z.string())}), roles: O}),
+  systemQuery: route('POST', '/system/query', {input: SystemQueryInput, output: z.object({query: z.string(), result: AnyResult}), roles: OA}),
+  systemDiscover: route('GET', '/system/discover', {
+    output: z.object({
+      found: z.array(
+        z.object({
+          name: z.string(),
+          pid: z.number().int().nullable(),
+          port: z.number().int(),
+          protocol: z.string(),
+          detected_as: z.string().nullable(),
+          health_url: z.string().nullable(),
+          systemd_unit: z.string().nullable(),
+          memory_bytes: z.number().nullable(),
+          cpu_usage: z.number().nullable(),
+        }),
+      ),
+      total_listening_ports: z.number().int(),
+      total_systemd_services: z.number().int(),
+      systemd: z.enum(['available', 'unavailable']),
+    }),
+    roles: OA,
+  }),
+  eventsLog: route('GET', '/events/log', {input: EventLogInput, output: EventLogOutput, roles: OA, stream: true}),
+  toolCalls: route('POST', '/tool-calls', {input: ToolCallInput, output: z.object({seq: z.number().int()}), roles: OA}),
+  ledgerStatus: route('GET', '/ledger/status', {
+    output: z.object({
+      size: z.number().int(),
+      head_hash: Hex64.nullable(),
+      verify: VerifyState,
+      latest_checkpoint: z.object({size: z.number().int(), root_hash: z.string(), ts: IsoTime, cosignature_count: z.number().int()}).nullable(),
+    }),
+    roles: OA,
+  }),
+  ledgerCheckpoint: route('GET', '/ledger/checkpoint', {
+    input: z.strictObject({size: z.number().int().min(1).optional().describe('Checkpoint tree size (default: the latest)')}),
+    output: CheckpointOut,
+    roles: OA,
+  }),
+  ledgerCheckpointNow: route('POST', '/ledger/checkpoint', {output: CheckpointOut, roles: O, summary: 'Sign a checkpoint of the current head now'}),
+  ledgerCheckpoints: route('GET', '/ledger/checkpoints', {
+    input: z.strictObject({limit: limit(50, 1000), cursor: z.string().regex(/^\d{1,16}$/).optional().describe('next_cursor of the previous page')}),
+    output: z.object({checkpoints: z.array(CheckpointOut.omit({cosignatures: true}).extend({cosignature_count: z.number().int()})), next_cursor: z.string().nullable()}),
+    roles: OA,
+  }),
+  ledgerProofInclusion: route('GET', '/ledger/proof/inclusion', {
+    input: z.strictObject({seq: Seq, size: z.number().int().min(1)}),
+    output: z.object({leaf_index: z.number().int(), tree_size: z.number().int(), leaf_hash: z.string(), hashes: z.array(z.string())}),
+    roles: OA,
+  }),
+  ledgerProofConsistency: route('GET', '/ledger/proof/consistency', {
+    input: z.strictObject({old: z.number().int().min(1), new: z.number().int().min(1)}),
+    output: z.object({old_size: z.number().int(), new_size: z.number().int(), hashes: z.array(z.string())}),
+    roles: OA,
+  }),
+  ledgerVerify: route('POST', '/ledger/verify', {
+    input: z.strictObject({from: Seq.default(1), to: Seq.optional()}),
+    output: z.object({state: z.literal('running')}),
+    roles: O,
+    status: 202,
+  }),
+} as const
+
+/** The agentd route table's type. */
+export type AgentdApi = typeof agentdApi

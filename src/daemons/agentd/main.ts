@@ -1,0 +1,47 @@
+import {createTokenAuth} from '../../lib/rpc/auth.js'
+import {createRpcServer} from '../../lib/rpc/server.js'
+import type {DaemonContext, DaemonDefinition, ReloadResult} from '../../lib/daemon/runtime.js'
+import {serveUntilAborted} from '../../lib/daemon/serve.js'
+import {loadNodeKeys} from '../../lib/identity.js'
+import {agentdApi} from './api.js'
+import {AgentdConfig} from './config.js'
+import {createHostFacts} from './host-facts.js'
+import {createLedgerMonitor} from './ledger-monitor.js'
+import {agentdHandlers} from './routes.js'
+import {createAgentdService} from './service.js'
+
+async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
+  const startedAt = Date.now()
+  const keys = loadNodeKeys(ctx.paths)
+  const auth = createTokenAuth(ctx.paths.tokensDir)
+  const monitor = createLedgerMonitor({
+    ledger: ctx.ledger,
+    log: ctx.log,
+    signingKey: keys.signingKey,
+    origin: keys.identity.ledger_origin,
+    everyEvents: ctx.config.ledger.checkpointEveryEvents,
+    everySecs: ctx.config.ledger.checkpointEverySecs,
+  })
+  const host = createHostFacts()
+  const service = createAgentdService({ledger: ctx.ledger, monitor, host, version: ctx.version, startedAt})
+
+  let config = ctx.config
+  const reload = async (): Promise<ReloadResult> => {
+    const next = ctx.readConfig()
+    auth.reload()
+    const changed = (Object.keys(next) as (keyof AgentdConfig)[]).filter((key) => JSON.stringify(next[key]) !== JSON.stringify(config[key]))
+    monitor.setSchedule(next.ledger.checkpointEveryEvents, next.ledger.checkpointEverySecs)
+    config = next
+    ctx.log.info('reloaded', {changed})
+    return {reloaded: true, changed}
+  }
+  ctx.onReload(reload)
+
+  const server = createRpcServer({daemon: 'agentd', version: ctx.version, api: agentdApi, handlers: agentdHandlers(service, reload, ctx.paths.runDir), auth, log: ctx.log})
+  host.start(ctx.signal)
+  monitor.start(ctx.signal)
+  await serveUntilAborted(ctx, server)
+}
+
+/** agentd: system facts, the ledger API and tool-call records. */
+export const agentd: DaemonDefinition<typeof AgentdConfig> = {name: 'agentd', configSchema: AgentdConfig, main}
