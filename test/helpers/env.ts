@@ -84,7 +84,7 @@ export async function testEnv(options: {init?: boolean} = {}) {
     child.stderr?.on('data', (d) => (stderr += d))
     child.stdout?.resume()
     const exited = new Promise<{code: number | null; signal: NodeJS.Signals | null}>((resolve) => child.once('exit', (code, signal) => resolve({code, signal})))
-    exited.then(() => children.delete(child))
+    void exited.then(() => children.delete(child))
     const probe = client(name, healthOnly)
     const deadline = Date.now() + 15_000
     let up = false

@@ -1,0 +1,107 @@
+# services.osmoda: the daemons of this release as systemd units (SPEC §6). Each daemon reads
+# /etc/osmoda/<name>.json written from its options; `osmoda-init` prepares tokens and keys first.
+{ config, lib, pkgs, ... }:
+
+let
+  cfg = config.services.osmoda;
+  osmoda = "${cfg.package}/bin/osmoda";
+  agentdSettings = {
+    inherit (cfg) logLevel;
+    ledger = { inherit (cfg.agentd.ledger) checkpointEveryEvents checkpointEverySecs; };
+  };
+in
+{
+  options.services.osmoda = {
+    enable = lib.mkEnableOption "osmoda, the AI-native server platform";
+    package = lib.mkOption {
+      type = lib.types.package;
+      default = pkgs.osmoda or (pkgs.callPackage ./package.nix { });
+      defaultText = lib.literalExpression "pkgs.osmoda";
+      description = "The osmoda package.";
+    };
+    logLevel = lib.mkOption {
+      type = lib.types.enum [ "debug" "info" "warn" "error" ];
+      default = "info";
+      description = "Log level of every daemon (JSON lines on stderr, in the journal).";
+    };
+    agentd.ledger.checkpointEveryEvents = lib.mkOption {
+      type = lib.types.ints.positive;
+      default = 256;
+      description = "Sign a ledger checkpoint after this many new events.";
+    };
+    agentd.ledger.checkpointEverySecs = lib.mkOption {
+      type = lib.types.ints.positive;
+      default = 60;
+      description = "Sign a ledger checkpoint at least this often when there are new events.";
+    };
+  };
+
+  config = lib.mkIf cfg.enable {
+    users.groups.osmoda = { };
+    users.groups.osmoda-daemons = { };
+    users.groups.osmoda-agent = { };
+    users.users.osmoda-agent = {
+      isSystemUser = true;
+      group = "osmoda-agent";
+      extraGroups = [ "osmoda" ];
+      description = "osmoda agent runtime";
+    };
+
+    environment.systemPackages = [ cfg.package ];
+    environment.etc."osmoda/agentd.json".text = builtins.toJSON agentdSettings;
+
+    systemd.tmpfiles.rules = [
+      "d /run/osmoda 0771 root osmoda-daemons -"
+      "d /var/lib/osmoda 0771 root osmoda-daemons -"
+    ];
+
+    systemd.targets.osmoda = {
+      description = "osmoda daemons";
+      wantedBy = [ "multi-user.target" ];
+    };
+
+    systemd.services.osmoda-init = {
+      description = "osmoda: directories, tokens and node identity";
+      before = [ "osmoda-agentd.service" ];
+      wantedBy = [ "osmoda.target" ];
+      partOf = [ "osmoda.target" ];
+      serviceConfig = {
+        Type = "oneshot";
+        RemainAfterExit = true;
+        ExecStart = "${osmoda} init";
+        UMask = "0077";
+      };
+    };
+
+    systemd.services.osmoda-agentd = {
+      description = "osmoda agentd: system facts, ledger API, tool-call records";
+      wantedBy = [ "osmoda.target" ];
+      partOf = [ "osmoda.target" ];
+      after = [ "osmoda-init.service" ];
+      requires = [ "osmoda-init.service" ];
+      reloadTriggers = [ config.environment.etc."osmoda/agentd.json".source ];
+      path = with pkgs; [ util-linux coreutils systemd ];
+      serviceConfig = {
+        # Node has no AF_UNIX datagram sockets: readiness goes through systemd-notify.
+        Type = "notify";
+        NotifyAccess = "all";
+        ExecStart = "${osmoda} daemon agentd";
+        ExecReload = "${pkgs.coreutils}/bin/kill -HUP $MAINPID";
+        Restart = "on-failure";
+        RestartSec = 2;
+        RestartSteps = 5;
+        RestartMaxDelaySec = 60;
+        TimeoutStopSec = 10;
+        UMask = "0077";
+        LimitCORE = 0;
+        SupplementaryGroups = [ "osmoda" "osmoda-daemons" ];
+        StateDirectory = "osmoda/agentd";
+        StateDirectoryMode = "0700";
+        ProtectClock = true;
+        ProtectHostname = true;
+        LockPersonality = true;
+        RestrictRealtime = true;
+      };
+    };
+  };
+}
