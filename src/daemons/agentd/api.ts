@@ -1,7 +1,7 @@
 import {z} from 'zod'
 import {route} from '../../lib/rpc/route.js'
 import {EventTypeFilter, Hex64, HealthBase, IsoTime, limit, Seq} from '../../lib/schema/primitives.js'
-import {SystemQueryInput} from './system/query.js'
+import {SystemQueryInput} from './system/query-schema.js'
 
 const O = ['operator'] as const
 const OA = ['operator', 'agent'] as const

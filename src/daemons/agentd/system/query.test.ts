@@ -5,7 +5,8 @@ import type {AddressInfo} from 'node:net'
 import {hostname, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {listGenerations, parseServiceUnits, runSystemQuery, SystemQueryInput} from './query.js'
+import {listGenerations, parseServiceUnits, runSystemQuery} from './query.js'
+import {SystemQueryInput} from './query-schema.js'
 
 describe('SystemQueryInput', () => {
   it.each([
