@@ -1,0 +1,396 @@
+import {createHash} from 'node:crypto'
+import {Client} from '@modelcontextprotocol/sdk/client/index.js'
+import {InMemoryTransport} from '@modelcontextprotocol/sdk/inMemory.js'
+import {describe, expect, it} from 'vitest'
+import {z} from 'zod'
+import {agentdApi, type AgentdApi} from '../../daemons/agentd/api.js'
+import {ApprovalRequiredError, DaemonUnavailableError, OsmodaError, PermissionDeniedError} from '../errors.js'
+import type {RpcClient} from '../rpc/client.js'
+import {defineTool, type AnyTool, type McpClients, type Toolset} from './define-tool.js'
+import {createToolCallRecorder, type ToolCallRecord} from './recorder.js'
+import {createOsmodaMcpServer, type OsmodaMcpServerOptions} from './server.js'
+import {AGENTD_TOOLS} from './tools/agentd.js'
+import {TOOLS_BY_TOOLSET} from './tools/index.js'
+
+type Agentd = RpcClient<AgentdApi>
+type Output<K extends keyof AgentdApi> = z.output<AgentdApi[K]['output']>
+
+const GIB = 1024 ** 3
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex')
+
+const HEALTH: Output<'health'> = {
+  status: 'ok',
+  daemon: 'agentd',
+  version: '0.1.0',
+  pid: 4242,
+  uptime_secs: 12,
+  hostname: 'box',
+  cpu_count: 2,
+  cpu_usage: [10, 30],
+  memory_total: 8 * GIB,
+  memory_used: 2 * GIB,
+  memory_available: 6 * GIB,
+  swap_total: 0,
+  swap_used: 0,
+  load_average: {one: 0.5, five: 0.4, fifteen: 0.3},
+  uptime: 1000,
+  disks: [{mount_point: '/', filesystem: '/dev/sda1', total: 100 * GIB, used: 40 * GIB, available: 60 * GIB}],
+  ledger: {size: 12, verify_state: 'ok', first_bad_seq: null, last_checkpoint_size: null},
+  sandbox: {available: false, reason: 'bwrap not installed'},
+  nix: {available: false},
+}
+const QUERY: Output<'systemQuery'> = {query: 'hostname', result: {hostname: 'box'}}
+const DISCOVER: Output<'systemDiscover'> = {
+  found: [{name: 'nginx', pid: 10, port: 80, protocol: 'tcp', detected_as: 'http', health_url: null, systemd_unit: 'nginx.service', memory_bytes: 1000, cpu_usage: 0.1}],
+  total_listening_ports: 3,
+  total_systemd_services: 20,
+  systemd: 'available',
+}
+const PAGE: Output<'eventsLog'> = {
+  events: [{seq: 3, ts: '2026-01-01T00:00:00.000Z', type: 'daemon.started', actor: 'agentd', payload: {daemon: 'agentd'}, prev_hash: 'a'.repeat(64), hash: 'b'.repeat(64)}],
+  next_cursor: null,
+}
+
+/** A seam fake of agentd's typed client: every route refuses unless the test provides it. */
+function fakeAgentd(overrides: Partial<Agentd> = {}): {agentd: Agentd; calls: {route: string; input: unknown}[]} {
+  const calls: {route: string; input: unknown}[] = []
+  const unexpected = (route: string) => () => Promise.reject(new Error(`unexpected call to ${route}`))
+  const answer = <T,>(route: string, value: T) => (input?: unknown) => {
+    calls.push({route, input})
+    return Promise.resolve(structuredClone(value))
+  }
+  const agentd: Agentd = {
+    health: answer('health', HEALTH),
+    reload: unexpected('reload'),
+    systemQuery: answer('systemQuery', QUERY),
+    systemDiscover: answer('systemDiscover', DISCOVER),
+    eventsLog: answer('eventsLog', PAGE),
+    toolCalls: unexpected('toolCalls'),
+    ledgerStatus: unexpected('ledgerStatus'),
+    ledgerCheckpoint: unexpected('ledgerCheckpoint'),
+    ledgerCheckpointNow: unexpected('ledgerCheckpointNow'),
+    ledgerCheckpoints: unexpected('ledgerCheckpoints'),
+    ledgerProofInclusion: unexpected('ledgerProofInclusion'),
+    ledgerProofConsistency: unexpected('ledgerProofConsistency'),
+    ledgerVerify: unexpected('ledgerVerify'),
+    follow: async function* () {
+      yield* []
+      throw new Error('unexpected follow')
+    },
+    close: () => {},
+    ...overrides,
+  }
+  return {agentd, calls}
+}
+
+/** A real SDK Client connected to the server over the in-memory transport, with a fake recorder. */
+async function connect(options: Partial<Omit<OsmodaMcpServerOptions, 'clients'>> & {clients?: McpClients} = {}) {
+  const fake = fakeAgentd()
+  const records: ToolCallRecord[] = []
+  const recorder = {record: async (r: ToolCallRecord) => void records.push(r)}
+  const server = createOsmodaMcpServer({role: 'agent', recorder, clients: {agentd: fake.agentd}, ...options})
+  const client = new Client({name: 'osmoda-test', version: '0.0.0'})
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair()
+  await Promise.all([server.connect(serverSide), client.connect(clientSide)])
+  return {client, records, calls: fake.calls, close: () => client.close()}
+}
+
+const text = (result: unknown) => (result as {content?: {text?: string}[]}).content?.[0]?.text ?? ''
+
+describe('osmoda MCP server: tools/list', () => {
+  it('lists the agentd tools with object schemas and all four annotations', async () => {
+    const mcp = await connect()
+    const {tools} = await mcp.client.listTools()
+    expect(tools.map((t) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log'])
+    for (const tool of tools) {
+      expect(tool.inputSchema.type).toBe('object')
+      expect(tool.outputSchema?.type).toBe('object')
+      expect(tool.inputSchema).not.toHaveProperty('$schema')
+      expect(tool.description?.length).toBeGreaterThan(80)
+      expect(tool.title).toBeTruthy()
+      for (const hint of ['readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint'] as const) expect(typeof tool.annotations?.[hint]).toBe('boolean')
+      expect(tool.annotations).toMatchObject({readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false})
+    }
+    const byName = new Map(tools.map((t) => [t.name, t]))
+    expect(byName.get('system_query')?.inputSchema.required).toEqual(['query'])
+    expect(Object.keys(byName.get('event_log')?.inputSchema.properties ?? {}).sort()).toEqual(['actor', 'after', 'before', 'limit', 'type'])
+    expect(byName.get('system_health')?.inputSchema).toMatchObject({properties: {}, additionalProperties: false})
+    expect(byName.get('system_health')?.outputSchema?.required).toContain('ledger')
+    await mcp.close()
+  })
+
+  it('keeps the public tool list stable', async () => {
+    const mcp = await connect()
+    const {tools} = await mcp.client.listTools()
+    expect(tools).toMatchSnapshot()
+    await mcp.close()
+  })
+
+  it('introduces itself as osmoda with the package version', async () => {
+    const mcp = await connect()
+    expect(mcp.client.getServerVersion()).toMatchObject({name: 'osmoda', version: expect.stringMatching(/^\d+\.\d+\.\d+/)})
+    expect(mcp.client.getServerCapabilities()?.tools).toBeDefined()
+    await mcp.close()
+  })
+})
+
+describe('osmoda MCP server: tools/call', () => {
+  const cases = [
+    {tool: 'system_health', args: undefined, canonical: '{}', route: 'health', want: HEALTH, summary: /^box: ok; 20% cpu of 2 cores/},
+    {tool: 'system_query', args: {query: 'hostname'}, canonical: '{"query":"hostname"}', route: 'systemQuery', want: QUERY, summary: /^hostname: \{"hostname":"box"\}/},
+    {tool: 'system_discover', args: {}, canonical: '{}', route: 'systemDiscover', want: DISCOVER, summary: /^1 services on 3 listening ports \(systemd available\): nginx:80/},
+    {tool: 'event_log', args: {type: 'daemon.*', limit: 5}, canonical: '{"limit":5,"type":"daemon.*"}', route: 'eventsLog', want: PAGE, summary: /^1 events \(seq 3\.\.3\)$/},
+  ] as const
+
+  for (const c of cases) {
+    it(`${c.tool} returns the route output and records one tool.called`, async () => {
+      // Given a server over a fake agentd
+      const mcp = await connect({sessionId: 'ses_1', requestId: 'req_1'})
+      // When the agent calls the tool
+      const result = await mcp.client.callTool({name: c.tool, arguments: c.args})
+      // Then the structured content is exactly what the daemon returned, with a one-line summary
+      expect(result.isError).toBeFalsy()
+      expect(result.structuredContent).toEqual(c.want)
+      expect(text(result)).toMatch(c.summary)
+      expect(text(result)).not.toContain('\n')
+      expect(mcp.calls.map((call) => call.route)).toEqual([c.route])
+      // And exactly one record, hashed over the canonical JSON of the arguments as sent
+      expect(mcp.records).toHaveLength(1)
+      expect(mcp.records[0]).toMatchObject({
+        tool: c.tool,
+        toolset: 'agentd',
+        args_sha256: sha256(c.canonical),
+        outcome: 'ok',
+        error_code: null,
+        session_id: 'ses_1',
+        request_id: 'req_1',
+        approval_id: null,
+      })
+      expect(mcp.records[0]?.duration_ms).toBeGreaterThanOrEqual(0)
+      await mcp.close()
+    })
+  }
+
+  it('passes validated arguments, with defaults, to the daemon and hashes them as received', async () => {
+    const mcp = await connect()
+    await mcp.client.callTool({name: 'event_log', arguments: {type: 'tool.called', actor: 'agent:ops'}})
+    // Defaults are filled in for the daemon; the digest covers only what the agent sent, keys sorted.
+    expect(mcp.calls[0]?.input).toEqual({type: 'tool.called', actor: 'agent:ops', limit: 50})
+    expect(mcp.records[0]?.args_sha256).toBe(sha256('{"actor":"agent:ops","type":"tool.called"}'))
+    await mcp.close()
+  })
+
+  const invalid = [
+    {name: 'limit 0', tool: 'event_log', args: {limit: 0}, want: /^VALIDATION_FAILED: invalid arguments for event_log: limit: /},
+    {name: 'a field the tool hides', tool: 'event_log', args: {follow: true}, want: /^VALIDATION_FAILED: .*follow/},
+    {name: 'an unknown query', tool: 'system_query', args: {query: 'passwords'}, want: /^VALIDATION_FAILED: .*query: /},
+    {name: 'args of another query', tool: 'system_query', args: {query: 'disk', args: {limit: 5}}, want: /^VALIDATION_FAILED: .*args: not an argument of the disk query: limit/},
+    {name: 'arguments to a tool that takes none', tool: 'system_health', args: {verbose: true}, want: /^VALIDATION_FAILED: /},
+  ]
+  for (const c of invalid) {
+    it(`rejects ${c.name} without calling the daemon and records outcome error`, async () => {
+      const mcp = await connect()
+      const result = await mcp.client.callTool({name: c.tool, arguments: c.args})
+      expect(result.isError).toBe(true)
+      expect(result.structuredContent).toBeUndefined()
+      expect(text(result)).toMatch(c.want)
+      expect(mcp.calls).toEqual([])
+      expect(mcp.records).toHaveLength(1)
+      expect(mcp.records[0]).toMatchObject({tool: c.tool, outcome: 'error', error_code: 'VALIDATION_FAILED'})
+      await mcp.close()
+    })
+  }
+
+  const failures = [
+    {
+      name: 'APPROVAL_REQUIRED',
+      error: new ApprovalRequiredError('host shell needs approval', {details: {approval_id: 'apr_7', expires_at: '2026-01-01T00:10:00.000Z'}}),
+      outcome: 'approval_required',
+      want: /^APPROVAL_REQUIRED: host shell needs approval\. Ask the operator to run `osmoda approval approve apr_7` before .*repeat this call .*"approval_id": "apr_7"/,
+    },
+    {name: 'FORBIDDEN', error: new PermissionDeniedError('FORBIDDEN', 'the agent role may not call GET /health'), outcome: 'denied', want: /^FORBIDDEN: the agent role/},
+    {name: 'UNAUTHENTICATED', error: new PermissionDeniedError('UNAUTHENTICATED', 'unknown token', {hint: 'run osmoda init'}), outcome: 'denied', want: /^UNAUTHENTICATED: unknown token \(run osmoda init\)$/},
+    {name: 'POLICY_DENIED', error: new PermissionDeniedError('POLICY_DENIED', 'over the daily limit'), outcome: 'denied', want: /^POLICY_DENIED: /},
+    {name: 'PATH_DENIED', error: new PermissionDeniedError('PATH_DENIED', '/etc/shadow is denied'), outcome: 'denied', want: /^PATH_DENIED: /},
+    {name: 'DAEMON_UNAVAILABLE', error: new DaemonUnavailableError('agentd'), outcome: 'error', want: /^DAEMON_UNAVAILABLE: osmoda-agentd is not reachable \(systemctl status osmoda-agentd/},
+    {name: 'a non-osmoda error', error: new TypeError('boom'), outcome: 'error', want: /^INTERNAL: boom$/},
+  ] as const
+  for (const f of failures) {
+    it(`maps a daemon ${f.name} to isError and outcome ${f.outcome}`, async () => {
+      // Given agentd answers health with an error
+      const fake = fakeAgentd({health: () => Promise.reject(f.error)})
+      const mcp = await connect({clients: {agentd: fake.agentd}})
+      // When the tool is called
+      const result = await mcp.client.callTool({name: 'system_health', arguments: {}})
+      // Then the agent gets the code, message and hint, and the ledger gets the outcome
+      expect(result.isError).toBe(true)
+      expect(text(result)).toMatch(f.want)
+      expect(mcp.records).toHaveLength(1)
+      expect(mcp.records[0]).toMatchObject({outcome: f.outcome, error_code: f.error instanceof OsmodaError ? f.error.code : 'INTERNAL'})
+      await mcp.close()
+    })
+  }
+
+  it('records the approval_id of a repeated gated call', async () => {
+    // Given a gated tool that needs an approval id
+    const gated = defineTool({
+      name: 'gated_probe',
+      title: 'Gated probe',
+      description: 'A test tool gated by approval.',
+      toolset: 'agentd',
+      route: agentdApi.eventsLog,
+      input: agentdApi.eventsLog.input.omit({order: true, follow: true}).extend({approval_id: z.string().max(64).optional()}),
+      annotations: {readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false},
+      summarize: () => 'done',
+      run: async (_clients, args) => {
+        if (args.approval_id !== 'apr_1') throw new ApprovalRequiredError('needs approval', {details: {approval_id: 'apr_1'}})
+        return PAGE
+      },
+    })
+    const mcp = await connect({registry: registryWith({agentd: [gated]})})
+    // When the agent calls, is told to get approval, and repeats with the id
+    const first = await mcp.client.callTool({name: 'gated_probe', arguments: {limit: 1}})
+    const second = await mcp.client.callTool({name: 'gated_probe', arguments: {limit: 1, approval_id: 'apr_1'}})
+    // Then both calls are recorded, the second with its approval id
+    expect(first.isError).toBe(true)
+    expect(text(first)).toContain('osmoda approval approve apr_1')
+    expect(second.isError).toBeFalsy()
+    expect(mcp.records.map((r) => [r.outcome, r.approval_id])).toEqual([
+      ['approval_required', null],
+      ['ok', 'apr_1'],
+    ])
+    expect(mcp.records[1]?.args_sha256).toBe(sha256('{"approval_id":"apr_1","limit":1}'))
+    await mcp.close()
+  })
+
+  it('answers an unknown tool with a protocol error and records nothing', async () => {
+    const mcp = await connect()
+    await expect(mcp.client.callTool({name: 'approval_approve', arguments: {id: 'apr_1'}})).rejects.toMatchObject({code: -32602, message: expect.stringContaining('Unknown tool: approval_approve')})
+    expect(mcp.records).toEqual([])
+    await mcp.close()
+  })
+})
+
+describe('osmoda MCP server: selection', () => {
+  const operatorOnly = defineTool({
+    name: 'ledger_checkpoint_now',
+    title: 'Sign a checkpoint',
+    description: 'Operator-only test tool.',
+    toolset: 'agentd',
+    route: agentdApi.ledgerCheckpointNow,
+    annotations: {readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false},
+    summarize: () => 'signed',
+    run: (clients) => clients.agentd.ledgerCheckpointNow(),
+  })
+  const keydTool = defineTool({
+    name: 'wallet_probe',
+    title: 'Wallet probe',
+    description: 'A keyd test tool.',
+    toolset: 'keyd',
+    route: agentdApi.ledgerStatus,
+    annotations: {readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false},
+    summarize: () => 'ok',
+    run: (clients) => clients.agentd.ledgerStatus(),
+  })
+  const registry = registryWith({agentd: [...AGENTD_TOOLS, operatorOnly], keyd: [keydTool]})
+  const names = async (options: Partial<OsmodaMcpServerOptions>) => {
+    const mcp = await connect({registry, ...options})
+    const {tools} = await mcp.client.listTools()
+    await mcp.close()
+    return tools.map((t) => t.name)
+  }
+
+  it('lists only what the role may call', async () => {
+    expect(await names({role: 'agent'})).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'wallet_probe'])
+    expect(await names({role: 'operator'})).toContain('ledger_checkpoint_now')
+  })
+
+  it('refuses to call a tool the role does not see', async () => {
+    const mcp = await connect({registry, role: 'agent'})
+    await expect(mcp.client.callTool({name: 'ledger_checkpoint_now', arguments: {}})).rejects.toMatchObject({code: -32602})
+    await mcp.close()
+  })
+
+  it('keeps only the selected toolsets', async () => {
+    expect(await names({toolsets: ['keyd']})).toEqual(['wallet_probe'])
+    expect(await names({toolsets: ['agentd']})).toEqual(['system_health', 'system_query', 'system_discover', 'event_log'])
+    expect(await names({toolsets: ['voice'], registry: TOOLS_BY_TOOLSET})).toEqual([])
+  })
+
+  it('keeps only read-only tools with readOnly', async () => {
+    expect(await names({role: 'operator', readOnly: true})).not.toContain('ledger_checkpoint_now')
+    expect(await names({role: 'operator', readOnly: false})).toContain('ledger_checkpoint_now')
+  })
+})
+
+describe('osmoda MCP server: recording through a real recorder', () => {
+  it('answers while agentd cannot record, then flushes the buffer in order', async () => {
+    // Given agentd serves tools but its ledger endpoint is down
+    const posted: ToolCallRecord[] = []
+    let up = false
+    const fake = fakeAgentd({
+      toolCalls: async (record) => {
+        if (!up) throw new DaemonUnavailableError('agentd')
+        posted.push(record)
+        return {seq: posted.length}
+      },
+    })
+    const recorder = createToolCallRecorder({agentd: fake.agentd, log: () => {}, retryMs: 60_000})
+    const mcp = await connect({clients: {agentd: fake.agentd}, recorder})
+    // When the agent makes two calls
+    const a = await mcp.client.callTool({name: 'system_health', arguments: {}})
+    const b = await mcp.client.callTool({name: 'event_log', arguments: {limit: 0}})
+    // Then it gets its answers and the records wait in the buffer
+    expect(a.isError).toBeFalsy()
+    expect(b.isError).toBe(true)
+    expect(recorder.pending()).toBe(2)
+    // When agentd is back and the next call is made
+    up = true
+    await mcp.client.callTool({name: 'system_discover', arguments: {}})
+    // Then all three are recorded in call order
+    expect(posted.map((r) => [r.tool, r.outcome])).toEqual([
+      ['system_health', 'ok'],
+      ['event_log', 'error'],
+      ['system_discover', 'ok'],
+    ])
+    await mcp.close()
+    await recorder.close()
+  })
+})
+
+describe('defineTool', () => {
+  const base = {
+    name: 'probe_tool',
+    title: 'Probe',
+    description: 'Test.',
+    toolset: 'agentd' as Toolset,
+    route: agentdApi.health,
+    annotations: {readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false},
+    summarize: () => 'ok',
+    run: (clients: McpClients) => clients.agentd.health(),
+  }
+
+  it('takes its schemas and roles from the route by default', () => {
+    const tool = defineTool(base)
+    expect(tool.input).toBe(agentdApi.health.input)
+    expect(tool.output).toBe(agentdApi.health.output)
+    expect(tool.roles).toEqual(['operator', 'agent'])
+  })
+
+  it('refuses a tool without all four hints', () => {
+    const annotations = {readOnlyHint: true, destructiveHint: false, idempotentHint: true} as unknown as typeof base.annotations
+    expect(() => defineTool({...base, annotations})).toThrow(/openWorldHint/)
+  })
+
+  it('refuses roles its route would refuse', () => {
+    expect(() => defineTool({...base, route: agentdApi.reload, run: (c: McpClients) => c.agentd.reload(), roles: ['agent']})).toThrow(/refuses/)
+  })
+
+  it('refuses names that are not <domain>_<verb>', () => {
+    expect(() => defineTool({...base, name: 'System-Health'})).toThrow(/domain/)
+  })
+})
+
+function registryWith(parts: Partial<Record<Toolset, readonly AnyTool[]>>): Record<Toolset, readonly AnyTool[]> {
+  return {agentd: [], keyd: [], watch: [], routines: [], mesh: [], mcpd: [], teachd: [], voice: [], managed: [], ...parts}
+}

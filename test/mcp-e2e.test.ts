@@ -1,0 +1,144 @@
+import {execFileSync} from 'node:child_process'
+import {createHash} from 'node:crypto'
+import {copyFileSync, existsSync, mkdirSync} from 'node:fs'
+import {hostname} from 'node:os'
+import {join} from 'node:path'
+import {Client} from '@modelcontextprotocol/sdk/client/index.js'
+import {StdioClientTransport} from '@modelcontextprotocol/sdk/client/stdio.js'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {agentdApi} from '../src/daemons/agentd/api.js'
+import {BIN, ROOT, testEnv, type DaemonProcess, type TestEnv} from './helpers/env.js'
+
+let env: TestEnv
+let agentd: DaemonProcess
+
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex')
+const text = (result: unknown) => (result as {content?: {text?: string}[]}).content?.[0]?.text ?? ''
+
+beforeAll(async () => {
+  // The test runs the built binary; build it when this checkout has never been built.
+  if (!existsSync(join(ROOT, 'dist', 'commands', 'mcp.js'))) execFileSync('npm', ['run', 'build'], {cwd: ROOT, stdio: 'inherit'})
+  env = await testEnv()
+  agentd = await env.start('agentd')
+}, 120_000)
+
+afterAll(async () => {
+  if (agentd?.child.exitCode === null) await agentd.stop()
+  await env?.cleanup()
+})
+
+/** `osmoda mcp` as an agent runtime starts it: a child process speaking MCP on stdio. */
+async function startMcp(extraEnv: Record<string, string> = {}) {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [BIN, 'mcp'],
+    env: {...(env.env as Record<string, string>), OSMODA_AGENT_ID: 'e2e', ...extraEnv},
+    stderr: 'pipe',
+  })
+  let stderr = ''
+  transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')))
+  const client = new Client({name: 'osmoda-e2e', version: '0.0.0'})
+  await client.connect(transport)
+  return {client, transport, stderr: () => stderr}
+}
+
+describe('osmoda mcp over stdio against a real agentd', () => {
+  it('serves the agentd tools and records every call in the ledger', async () => {
+    // Given osmoda mcp started with the agent token and OSMODA_AGENT_ID=e2e
+    const mcp = await startMcp()
+    const operator = env.client('agentd', agentdApi)
+    const head = (await operator.ledgerStatus()).size
+
+    // When the agent lists the tools
+    const {tools} = await mcp.client.listTools()
+    // Then it sees the four agentd tools with object schemas and explicit hints
+    expect(tools.map((t) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log'])
+    for (const tool of tools) {
+      expect(tool.inputSchema.type).toBe('object')
+      expect(tool.outputSchema?.type).toBe('object')
+      expect(tool.annotations).toEqual({readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false})
+    }
+
+    // When it calls each tool (the SDK client validates structuredContent against outputSchema)
+    const health = await mcp.client.callTool({name: 'system_health', arguments: {}})
+    const query = await mcp.client.callTool({name: 'system_query', arguments: {query: 'hostname'}})
+    const discover = await mcp.client.callTool({name: 'system_discover', arguments: {}})
+    const log = await mcp.client.callTool({name: 'event_log', arguments: {limit: 5}})
+
+    // Then each answers with the route output
+    for (const result of [health, query, discover, log]) expect(result.isError, text(result)).toBeFalsy()
+    expect(health.structuredContent).toMatchObject({daemon: 'agentd', status: 'ok', pid: agentd.child.pid})
+    expect(query.structuredContent).toEqual({query: 'hostname', result: {hostname: hostname()}})
+    expect(discover.structuredContent).toHaveProperty('found')
+    expect((log.structuredContent as {events: unknown[]}).events.length).toBeLessThanOrEqual(5)
+    expect(text(query)).toContain(hostname())
+
+    // And the ledger holds exactly one tool.called per call, by agent:e2e, in call order
+    const recorded = async () => (await operator.eventsLog({type: 'tool.called', after: head, limit: 100})).events
+    const events = await recorded()
+    expect(events.map((e) => [e.actor, e.payload.tool, e.payload.outcome])).toEqual([
+      ['agent:e2e', 'system_health', 'ok'],
+      ['agent:e2e', 'system_query', 'ok'],
+      ['agent:e2e', 'system_discover', 'ok'],
+      ['agent:e2e', 'event_log', 'ok'],
+    ])
+    expect(events.map((e) => e.payload.args_sha256)).toEqual([sha256('{}'), sha256('{"query":"hostname"}'), sha256('{}'), sha256('{"limit":5}')])
+    expect(events[0]?.payload).toMatchObject({toolset: 'agentd', agent_id: 'e2e', error_code: null, approval_id: null})
+
+    // When the agent sends invalid arguments
+    const invalid = await mcp.client.callTool({name: 'event_log', arguments: {limit: 0}})
+    // Then it gets a tool error it can act on, and one more record with outcome error
+    expect(invalid.isError).toBe(true)
+    expect(text(invalid)).toMatch(/^VALIDATION_FAILED: invalid arguments for event_log: limit: /)
+    const after = await recorded()
+    expect(after).toHaveLength(5)
+    expect(after[4]).toMatchObject({actor: 'agent:e2e', payload: {tool: 'event_log', outcome: 'error', error_code: 'VALIDATION_FAILED', args_sha256: sha256('{"limit":0}')}})
+
+    // When the client closes stdin
+    const pid = mcp.transport.pid
+    const closing = Date.now()
+    await mcp.client.close()
+    // Then osmoda mcp exits by itself, well before the SDK's 2 s SIGTERM fallback
+    expect(Date.now() - closing, mcp.stderr()).toBeLessThan(1900)
+    expect(() => process.kill(pid as number, 0)).toThrow()
+    operator.close()
+  })
+
+  it('checks agentd with the agent token and never falls back to the operator token', async () => {
+    // Given agentd is up, --check answers 0
+    expect((await env.cli(['mcp', '--check'])).exitCode).toBe(0)
+    // Given a state dir that holds only the operator token
+    const stateDir = join(env.base, 'operator-only')
+    mkdirSync(join(stateDir, 'tokens'), {recursive: true})
+    copyFileSync(join(env.paths.tokensDir, 'operator'), join(stateDir, 'tokens', 'operator'))
+    // When osmoda mcp looks for its token there
+    const check = await env.cli(['mcp', '--check', '--json'], {env: {OSMODA_STATE_DIR: stateDir}})
+    // Then it refuses (exit 4) instead of using the operator token
+    expect(check.exitCode).toBe(4)
+    expect(check.json).toMatchObject({error: {code: 'UNAUTHENTICATED'}})
+  })
+
+  it('lists the catalogue without a daemon and rejects unknown toolsets', async () => {
+    const list = await env.cli(['mcp', '--list', '--json'], {env: {OSMODA_RUN_DIR: join(env.base, 'no-daemons-here')}})
+    expect(list.exitCode).toBe(0)
+    expect(list.json.result.tools.map((t: {name: string}) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log'])
+    expect(list.json.result.tools[0].inputSchema.type).toBe('object')
+    const table = await env.cli(['mcp', '--list', '--toolsets', 'agentd', '--read-only'])
+    expect(table.stdout).toMatch(/^NAME +TOOLSET +ANNOTATIONS +TITLE\nsystem_health +agentd +R I +System health/)
+    const empty = await env.cli(['mcp', '--list', '--toolsets', 'keyd'])
+    expect(empty.exitCode).toBe(0)
+    expect(empty.stderr).toContain('no tools in keyd for the agent role yet')
+    const unknown = await env.cli(['mcp', '--toolsets', 'agentd,nope', '--list'])
+    expect(unknown.exitCode).toBe(2)
+    expect(unknown.stderr).toContain('unknown toolset nope')
+  })
+
+  it('shuts agentd down cleanly afterwards', async () => {
+    await agentd.stopClean()
+    expect(existsSync(agentd.socket)).toBe(false)
+    // With agentd gone, --check reports it unreachable with exit 3
+    const check = await env.cli(['mcp', '--check', '--json'])
+    expect(check.exitCode).toBe(3)
+    expect(check.json).toMatchObject({error: {code: 'DAEMON_UNAVAILABLE'}})
+  })
+})
