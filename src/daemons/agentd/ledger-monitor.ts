@@ -116,6 +116,8 @@ export function createLedgerMonitor(options: LedgerMonitorOptions) {
   return {
     /** Runs the loops until the signal aborts: the first tick does the full pass. */
     start(signal: AbortSignal): void {
+      let timer: NodeJS.Timeout | undefined
+      signal.addEventListener('abort', () => clearTimeout(timer), {once: true})
       const loop = () => {
         if (signal.aborted) return
         try {
@@ -125,10 +127,9 @@ export function createLedgerMonitor(options: LedgerMonitorOptions) {
         }
         // Keep going in chunks right away while a pass is unfinished; otherwise wait a second.
         const behind = status.verified_through_seq < ledger.size()
-        const timer = setTimeout(loop, behind ? 0 : TICK_MS)
-        signal.addEventListener('abort', () => clearTimeout(timer), {once: true})
+        timer = setTimeout(loop, behind ? 0 : TICK_MS)
       }
-      setImmediate(loop)
+      timer = setTimeout(loop, 0)
     },
     status: (): VerifyStatus => ({...status}),
     /** Applies a reloaded checkpoint schedule. */

@@ -204,7 +204,15 @@ function buildLedger(db: Db, readonly: boolean, clock: () => number): Ledger {
     append(input) {
       if (readonly) throw new BugError('append on a ledger opened read-only')
       const payload = preparePayload(input)
-      return toEvent(appendTx.immediate(input.type, input.actor, payload))
+      try {
+        return toEvent(appendTx.immediate(input.type, input.actor, payload))
+      } catch (error) {
+        // Another process held the write lock past the busy timeout: a transient condition, not a bug.
+        if ((error as {code?: string}).code === 'SQLITE_BUSY') {
+          throw new OsmodaError('NOT_READY', 'the ledger is busy (another process holds the write lock)', {hint: 'retry in a moment', cause: error})
+        }
+        throw error
+      }
     },
     head: () => headStmt.get() ?? null,
     size: () => sizeStmt.get() ?? 0,

@@ -1,0 +1,81 @@
+// Figures that need a running agentd: MCP tool-call latency through the daemon, `osmoda health`
+// wall time next to an empty oclif command, and idle agentd memory.
+import {spawn, spawnSync} from 'node:child_process'
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {Client} from '@modelcontextprotocol/sdk/client/index.js'
+import {StdioClientTransport} from '@modelcontextprotocol/sdk/client/stdio.js'
+import {DAEMON_NODE_FLAGS} from '../dist/lib/supervisor.js'
+import {percentile, report, round, wallTime} from './lib.js'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const BIN = join(ROOT, 'bin', 'run.js')
+
+async function waitForSocket(env, ms = 15_000) {
+  const deadline = Date.now() + ms
+  while (Date.now() < deadline) {
+    const r = spawnSync(process.execPath, [BIN, 'health', '--json'], {env})
+    if (r.status === 0) return
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error('agentd did not start')
+}
+
+function rssMb(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) / 1024
+}
+
+/** Runs the daemon benchmarks against a throwaway installation. */
+export async function benchDaemon() {
+  const base = mkdtempSync(join(tmpdir(), 'osmoda-bench-'))
+  const env = {...process.env, OSMODA_RUN_DIR: join(base, 'run'), OSMODA_STATE_DIR: join(base, 'state'), OSMODA_CONFIG_DIR: join(base, 'config')}
+  delete env.OSMODA_TOKEN
+  spawnSync(process.execPath, [BIN, 'init'], {env})
+  // Started as `osmoda up` and the NixOS unit start it.
+  const agentd = spawn(process.execPath, [...DAEMON_NODE_FLAGS, BIN, 'daemon', 'agentd'], {env, stdio: 'ignore'})
+  try {
+    await waitForSocket(env)
+
+    // Idle memory: after start-up work and the first CPU sample have settled.
+    await new Promise((resolve) => setTimeout(resolve, 6000))
+    report({figure: 'agentd_idle_rss', unit: 'MB', value: round(rssMb(agentd.pid)), goal: 70})
+
+    // MCP tool calls through the daemon, over stdio like a real agent runtime.
+    const transport = new StdioClientTransport({command: process.execPath, args: [BIN, 'mcp'], env: {...env, OSMODA_AGENT_ID: 'bench'}, stderr: 'ignore'})
+    const client = new Client({name: 'bench', version: '1'})
+    await client.connect(transport)
+    const calls = Number(process.env.BENCH_MCP_CALLS ?? 1000)
+    for (const tool of [{name: 'event_log', arguments: {limit: 1}}, {name: 'system_health', arguments: {}}]) {
+      const times = []
+      for (let i = 0; i < calls + 50; i++) {
+        const start = performance.now()
+        const result = await client.callTool(tool)
+        const ms = performance.now() - start
+        if (result.isError) throw new Error(`${tool.name} failed: ${JSON.stringify(result.content)}`)
+        if (i >= 50) times.push(ms)
+      }
+      times.sort((a, b) => a - b)
+      report({figure: 'mcp_tool_call_latency', tool: tool.name, unit: 'ms', p50: round(percentile(times, 50)), p99: round(percentile(times, 99)), goal_p50: 1.5, goal_p99: 5, n: calls, note: 'includes the durable tool.called append'})
+    }
+    await client.close()
+
+    // CLI start-up: one real request vs an oclif command that does nothing, and bare Node.
+    const health = wallTime([process.execPath, BIN, 'health', '--json'], {env})
+    const empty = wallTime([process.execPath, join(ROOT, 'bench', 'fixtures', 'empty-cli', 'bin', 'run.js'), 'noop'], {cwd: ROOT})
+    const node = wallTime([process.execPath, '-e', '0'])
+    const bareEnv = {...process.env}
+    delete bareEnv.NODE_EXTRA_CA_CERTS
+    const nodeBare = wallTime([process.execPath, '-e', '0'], {env: bareEnv})
+    const envBare = {...env}
+    delete envBare.NODE_EXTRA_CA_CERTS
+    const healthBare = wallTime([process.execPath, BIN, 'health', '--json'], {env: envBare})
+    report({figure: 'cli_health_wall_time', unit: 'ms', value: health.median_ms, empty_oclif_command_ms: empty.median_ms, node_e0_ms: node.median_ms, without_extra_ca_certs: {health_ms: healthBare.median_ms, node_e0_ms: nodeBare.median_ms}, runs: health.runs})
+  } finally {
+    agentd.kill('SIGTERM')
+    await new Promise((resolve) => agentd.once('exit', resolve))
+    rmSync(base, {recursive: true, force: true})
+  }
+}

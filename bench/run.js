@@ -1,0 +1,11 @@
+// `npm run bench`: one JSON line per figure on stdout; the whole run is kept in bench/results/.
+import {mkdirSync, writeFileSync} from 'node:fs'
+import {benchDaemon} from './daemon.js'
+import {benchLedger} from './ledger.js'
+import {results} from './lib.js'
+
+benchLedger()
+await benchDaemon()
+const dir = new URL('./results/', import.meta.url)
+mkdirSync(dir, {recursive: true})
+writeFileSync(new URL(`bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`, dir), `${JSON.stringify(results, null, 2)}\n`)
