@@ -4,7 +4,7 @@ import {benchDaemon} from './daemon.js'
 import {benchLedger} from './ledger.js'
 import {results} from './lib.js'
 
-benchLedger()
+await benchLedger()
 await benchDaemon()
 const dir = new URL('./results/', import.meta.url)
 mkdirSync(dir, {recursive: true})

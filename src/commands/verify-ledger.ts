@@ -36,7 +36,7 @@ Exit 0 when intact, 5 on any failure.`
       publicKey = node.verifyKey
       keyName = node.identity.ledger_origin
     }
-    const report = auditLedger({db: flags.db ?? this.paths.ledgerDb, checkpointFiles, publicKey, keyName, from: flags.from, to: flags.to})
+    const report = await auditLedger({db: flags.db ?? this.paths.ledgerDb, checkpointFiles, publicKey, keyName, from: flags.from, to: flags.to})
     if (!report.ok) {
       throw new VerificationError(describeFailure(report), {details: report, hint: 'the ledger was altered or truncated; keep this report and restore from a backup'})
     }

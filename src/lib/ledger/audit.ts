@@ -1,9 +1,10 @@
 import {createPublicKey, type KeyObject} from 'node:crypto'
 import {existsSync, readFileSync} from 'node:fs'
-import {openDatabase} from '../db/open.js'
+import {openDatabase, type Db} from '../db/open.js'
 import {OsmodaError, UsageError} from '../errors.js'
 import {parseCheckpointNote, verifyCheckpointNote} from './checkpoint.js'
-import {verifyAgainstCheckpoint, verifyChain, type ChainReport} from './verify.js'
+import {verifyAgainstCheckpoint, type ChainReport} from './verify.js'
+import {verifyChainParallel} from './verify-parallel.js'
 
 /** One checkpoint file checked by an audit. */
 export interface CheckpointCheck {
@@ -39,14 +40,14 @@ export interface AuditOptions {
  * checkpoint's signature and its Merkle root against the rows, which is what exposes a deleted
  * tail or a re-chained table. Opens the database read-only, so agentd may be running or not.
  */
-export function auditLedger(options: AuditOptions): AuditReport {
+export async function auditLedger(options: AuditOptions): Promise<AuditReport> {
   const started = performance.now()
   if (!existsSync(options.db)) throw new UsageError(`no ledger at ${options.db}`, {code: 'NOT_FOUND', hint: 'pass --db or run `osmoda init`'})
   const files = options.checkpointFiles ?? []
   if (files.length && !options.publicKey) throw new UsageError('checking a checkpoint needs the node public key', {hint: 'pass --pubkey FILE (identity/ed25519.pub)'})
   const db = openDatabase(options.db, {readonly: true})
   try {
-    const chain = verifyChain(db, {from: options.from, to: options.to})
+    const chain = await verifyChainParallel(db, options.db, {from: options.from, to: options.to})
     const checkpoints = files.map((file) => checkCheckpoint(db, file, options.publicKey as KeyObject, options.keyName))
     const ok = chain.ok && checkpoints.every((c) => c.ok)
     return {...chain, ok, chain_ok: chain.ok, db: options.db, checkpoints, duration_ms: Math.round(performance.now() - started)}
@@ -55,7 +56,7 @@ export function auditLedger(options: AuditOptions): AuditReport {
   }
 }
 
-function checkCheckpoint(db: Parameters<typeof verifyChain>[0], file: string, publicKey: KeyObject, keyName?: string): CheckpointCheck {
+function checkCheckpoint(db: Db, file: string, publicKey: KeyObject, keyName?: string): CheckpointCheck {
   let text: string
   try {
     text = readFileSync(file, 'utf8')
