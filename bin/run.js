@@ -5,5 +5,18 @@ import * as nodeModule from 'node:module'
 
 nodeModule.enableCompileCache?.()
 
-const {execute} = await import('@oclif/core')
-await execute({dir: import.meta.url})
+// `osmoda daemon <name>` is what systemd runs: a plain invocation skips oclif entirely. Anything
+// else (help, bad flags) goes through oclif for the usual help and usage errors.
+let handled = false
+if (process.argv[2] === 'daemon') {
+  const {parseDaemonArgs, runDaemonEntry} = await import('../dist/lib/daemon/entry.js')
+  const args = parseDaemonArgs(process.argv.slice(3))
+  if (args) {
+    process.exitCode = await runDaemonEntry(args)
+    handled = true
+  }
+}
+if (!handled) {
+  const {execute} = await import('@oclif/core')
+  await execute({dir: import.meta.url})
+}

@@ -1,9 +1,10 @@
 import {Command, Flags} from '@oclif/core'
-import {EXIT, OsmodaError, UsageError, toOsmodaError} from '../errors.js'
+import {OsmodaError, UsageError, toOsmodaError} from '../errors.js'
 import {resolvePaths, type OsmodaPaths} from '../paths.js'
 import {createClient, type RpcClient} from '../rpc/client.js'
 import type {Api} from '../rpc/route.js'
 import {resolveToken} from '../tokens.js'
+import {formatError} from './format-error.js'
 import {renderTable} from './table.js'
 
 /**
@@ -78,10 +79,7 @@ export abstract class OsmodaCommand<T> extends Command {
       this.logJson(this.toErrorJson(error))
       return
     }
-    process.stderr.write(`Error: ${error.message}\n`)
-    if (error.hint) process.stderr.write(`Hint: ${error.hint}\n`)
-    if (Array.isArray(error.details) && error.details.length) process.stderr.write(error.details.map((d) => `  - ${String(d)}\n`).join(''))
-    if (error.exitCode === EXIT.BUG && error.cause instanceof Error && error.cause.stack) process.stderr.write(`${error.cause.stack}\n`)
+    process.stderr.write(formatError(error))
   }
 
   protected override async finally(err: Error | undefined): Promise<void> {
