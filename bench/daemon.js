@@ -28,6 +28,40 @@ function rssMb(pid) {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) / 1024
 }
 
+/** Sorted latencies (ms) of `calls` sequential tools/call requests written straight to `osmoda mcp`. */
+async function rawToolCalls(env, name, args, calls) {
+  const child = spawn(process.execPath, [BIN, 'mcp'], {env, stdio: ['pipe', 'pipe', 'ignore']})
+  const waiting = new Map()
+  let buffer = ''
+  child.stdout.on('data', (chunk) => {
+    buffer += chunk
+    for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
+      const message = JSON.parse(buffer.slice(0, nl))
+      buffer = buffer.slice(nl + 1)
+      waiting.get(message.id)?.(message)
+      waiting.delete(message.id)
+    }
+  })
+  let id = 0
+  const rpc = (method, params) =>
+    new Promise((resolve) => {
+      waiting.set(++id, resolve)
+      child.stdin.write(`${JSON.stringify({jsonrpc: '2.0', id, method, params})}\n`)
+    })
+  await rpc('initialize', {protocolVersion: '2025-06-18', capabilities: {}, clientInfo: {name: 'bench', version: '1'}})
+  child.stdin.write(`${JSON.stringify({jsonrpc: '2.0', method: 'notifications/initialized'})}\n`)
+  const times = []
+  for (let i = 0; i < calls + 50; i++) {
+    const start = performance.now()
+    const answer = await rpc('tools/call', {name, arguments: args})
+    if (answer.error || answer.result?.isError) throw new Error(`${name} failed: ${JSON.stringify(answer)}`)
+    if (i >= 50) times.push(performance.now() - start)
+  }
+  child.stdin.end()
+  await new Promise((resolve) => child.once('exit', resolve))
+  return times.sort((a, b) => a - b)
+}
+
 /** Runs the daemon benchmarks against a throwaway installation. */
 export async function benchDaemon() {
   const base = mkdtempSync(join(tmpdir(), 'osmoda-bench-'))
@@ -61,6 +95,13 @@ export async function benchDaemon() {
       report({figure: 'mcp_tool_call_latency', tool: tool.name, unit: 'ms', p50: round(percentile(times, 50)), p99: round(percentile(times, 99)), goal_p50: 1.5, goal_p99: 5, n: calls, note: 'includes the durable tool.called append'})
     }
     await client.close()
+
+    // The same through a minimal JSON-RPC client: what the server and daemon cost, without the
+    // SDK client's own work (it validates every result against the tool's output schema).
+    for (const [name, args] of [['event_log', {limit: 1}], ['system_health', {}]]) {
+      const times = await rawToolCalls({...env, OSMODA_AGENT_ID: 'bench'}, name, args, calls)
+      report({figure: 'mcp_tool_call_latency_raw_client', tool: name, unit: 'ms', p50: round(percentile(times, 50)), p99: round(percentile(times, 99)), goal_p50: 1.5, goal_p99: 5, n: calls, note: 'newline-delimited JSON-RPC over stdio, no SDK client'})
+    }
 
     // CLI start-up: one real request vs an oclif command that does nothing, and bare Node.
     const health = wallTime([process.execPath, BIN, 'health', '--json'], {env})
