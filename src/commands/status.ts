@@ -1,6 +1,5 @@
-import {HealthBase} from '../lib/schema/primitives.js'
 import {OsmodaCommand} from '../lib/cli/command.js'
-import {route} from '../lib/rpc/route.js'
+import {commonApi} from '../lib/daemon/common-api.js'
 import {AVAILABLE_DAEMONS} from '../daemons/registry.js'
 import {OsmodaError} from '../lib/errors.js'
 
@@ -13,9 +12,6 @@ interface DaemonStatus {
   problem: string | null
 }
 
-// Every daemon serves the same common /health fields (SPEC §1.14); extra fields pass through.
-const healthOnly = {health: route('GET', '/health', {output: HealthBase.loose(), roles: ['operator', 'agent']})}
-
 export default class Status extends OsmodaCommand<{daemons: DaemonStatus[]}> {
   static override summary = 'One line per daemon: is it up, healthy, and since when.'
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json']
@@ -25,7 +21,7 @@ export default class Status extends OsmodaCommand<{daemons: DaemonStatus[]}> {
     const daemons = await Promise.all(
       AVAILABLE_DAEMONS.map(async (daemon): Promise<DaemonStatus> => {
         try {
-          const health = await this.client(daemon, healthOnly).health(undefined, {timeoutMs: 5000})
+          const health = await this.client(daemon, commonApi).health(undefined, {timeoutMs: 5000})
           return {daemon, status: health.status, version: health.version, pid: health.pid, uptime_secs: Math.round(health.uptime_secs), problem: health.problems?.join('; ') || null}
         } catch (error) {
           const code = error instanceof OsmodaError ? error.code : 'INTERNAL'

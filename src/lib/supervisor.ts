@@ -4,8 +4,7 @@ import {startDaemon, type DaemonDefinition, type DaemonHandle} from './daemon/ru
 import {createLogger} from './log.js'
 import {pathsEnv, type OsmodaPaths} from './paths.js'
 import {createClient} from './rpc/client.js'
-import {route} from './rpc/route.js'
-import {HealthBase} from './schema/primitives.js'
+import {commonApi} from './daemon/common-api.js'
 
 const READY_TIMEOUT_MS = 20_000
 
@@ -39,8 +38,6 @@ export interface SupervisorOptions {
   load(name: string): Promise<DaemonDefinition>
   onChange(state: SupervisedState): void
 }
-
-const healthRoute = {health: route('GET', '/health', {output: HealthBase.loose(), roles: ['operator', 'agent']})}
 
 /** Back-off before restart number `n` (1 s, 2 s, 4 s … capped at 30 s). */
 export function backoffMs(n: number): number {
@@ -84,7 +81,7 @@ export function createSupervisor(options: SupervisorOptions) {
   }
 
   const waitHealthy = async (name: string, exited: Promise<string>) => {
-    const client = createClient(name, healthRoute, {socketPath: options.paths.socket(name), token: options.token, timeoutMs: 2000})
+    const client = createClient(name, commonApi, {socketPath: options.paths.socket(name), token: options.token, timeoutMs: 2000})
     const deadline = Date.now() + READY_TIMEOUT_MS
     let gone: string | null = null
     void exited.then((how) => (gone = how))

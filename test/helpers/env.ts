@@ -6,8 +6,7 @@ import {fileURLToPath} from 'node:url'
 import {createClient, type RpcClient} from '../../src/lib/rpc/client.js'
 import type {Api, Role} from '../../src/lib/rpc/route.js'
 import {pathsFrom, type OsmodaPaths} from '../../src/lib/paths.js'
-import {route} from '../../src/lib/rpc/route.js'
-import {HealthBase} from '../../src/lib/schema/primitives.js'
+import {commonApi} from '../../src/lib/daemon/common-api.js'
 
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -33,8 +32,6 @@ export interface DaemonProcess {
   stopClean(): Promise<void>
   stderr(): string
 }
-
-const healthOnly = {health: route('GET', '/health', {output: HealthBase.loose(), roles: ['operator', 'agent']})}
 
 /** A throwaway osmoda installation in a temp dir: paths, CLI, daemons and clients. */
 export async function testEnv(options: {init?: boolean} = {}) {
@@ -85,7 +82,7 @@ export async function testEnv(options: {init?: boolean} = {}) {
     child.stdout?.resume()
     const exited = new Promise<{code: number | null; signal: NodeJS.Signals | null}>((resolve) => child.once('exit', (code, signal) => resolve({code, signal})))
     void exited.then(() => children.delete(child))
-    const probe = client(name, healthOnly)
+    const probe = client(name, commonApi)
     const deadline = Date.now() + 15_000
     let up = false
     while (!up && Date.now() < deadline && child.exitCode === null) {

@@ -1,4 +1,5 @@
 import {z} from 'zod'
+import {commonApi} from '../../lib/daemon/common-api.js'
 import {route} from '../../lib/rpc/route.js'
 import {EventTypeFilter, Hex64, HealthBase, IsoTime, limit, Seq} from '../../lib/schema/primitives.js'
 import {SystemQueryInput} from './system/query-schema.js'
@@ -93,7 +94,7 @@ const AnyResult = z.unknown()
 /** agentd's routes (this release: health, system facts, the ledger API, tool-call records). */
 export const agentdApi = {
   health: route('GET', '/health', {output: AgentdHealth, roles: OA}),
-  reload: route('POST', '/reload', {output: z.object({reloaded: z.boolean(), changed: z.array(z.string())}), roles: O}),
+  reload: commonApi.reload,
   systemQuery: route('POST', '/system/query', {input: SystemQueryInput, output: z.object({query: z.string(), result: AnyResult}), roles: OA}),
   systemDiscover: route('GET', '/system/discover', {
     output: z.object({
