@@ -148,6 +148,8 @@ describe('agentd through the CLI', () => {
     const checkpoint = await run(['ledger', 'checkpoint', '--now', '--out', join(env.base, 'cp.note')])
     expect(existsSync(join(env.base, 'cp.note'))).toBe(true)
     expect(await run(['ledger', 'status'])).toMatchObject({latest_checkpoint: {size: checkpoint.size}})
+    expect(await run(['ledger', 'checkpoint'])).toMatchObject({size: checkpoint.size, note: checkpoint.note, file: null})
+    expect((await run(['ledger', 'checkpoints', '--limit', '1'])).checkpoints[0]).toMatchObject({size: checkpoint.size})
     expect(await run(['ledger', 'proof', 'inclusion', '--seq', '1', '--size', String(checkpoint.size)])).toMatchObject({leaf_index: 0})
     expect(await run(['ledger', 'proof', 'consistency', '--old', '1', '--new', String(checkpoint.size)])).toMatchObject({old_size: 1})
     expect(await run(['ledger', 'verify'])).toEqual({state: 'running'})
