@@ -60,7 +60,7 @@ Ctrl-C stops everything cleanly. Without root, state lives in the XDG directorie
       [
         '',
         `osmoda is up (${flags['single-process'] ? 'single process' : 'one process per daemon'}). Ctrl-C stops everything.`,
-        `  sockets  ${paths.runDir}/{${daemons.join(',')}}.sock`,
+        `  sockets  ${daemons.map((d) => paths.socket(d)).join(', ')}`,
         `  tokens   ${paths.tokensDir}/operator (you), ${paths.tokensDir}/agent (the agent runtime)`,
         `  ledger   ${paths.ledgerDb}`,
         flags['single-process'] ? '' : `  logs     ${paths.stateDir}/logs/<daemon>.log`,

@@ -106,11 +106,10 @@ export function createSupervisor(options: SupervisorOptions) {
     let failures = 0
     let first = true
     while (!stopping.signal.aborted) {
-      update(name, {state: 'starting', pid: null})
       const startedAt = Date.now()
       const proc = options.singleProcess ? await launchInProcess(name) : launchChild(name)
       running.set(name, proc)
-      update(name, {pid: proc.pid})
+      update(name, {state: 'starting', pid: proc.pid})
       try {
         await proc.ready
         update(name, {state: 'running'})
