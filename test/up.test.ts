@@ -70,6 +70,16 @@ describe('osmoda up', () => {
     expect(existsSync(env.paths.socket('agentd'))).toBe(false)
   })
 
+  it('refuses to start a second stack over a running one', async () => {
+    const run = startUp(['--only', 'agentd'])
+    await until(async () => run.stderr().includes('osmoda is up'))
+    const second = await env.cli(['up', '--json'])
+    expect(second.exitCode).toBe(1)
+    expect(second.json.error).toMatchObject({code: 'ALREADY_EXISTS', message: expect.stringMatching(/^agentd is already running \(pid \d+\)/)})
+    run.child.kill('SIGINT')
+    expect(await run.exited).toBe(0)
+  })
+
   it('rejects an unknown daemon with a usage error', async () => {
     const res = await env.cli(['up', '--only', 'agentd,nope', '--json'])
     expect(res.exitCode).toBe(2)

@@ -1,7 +1,8 @@
 import {Flags} from '@oclif/core'
 import {fileURLToPath} from 'node:url'
 import {OsmodaCommand} from '../lib/cli/command.js'
-import {UsageError} from '../lib/errors.js'
+import {ConflictError, UsageError} from '../lib/errors.js'
+import {commonApi} from '../lib/daemon/common-api.js'
 import {initState} from '../lib/state-init.js'
 import {createSupervisor, type SupervisedState} from '../lib/supervisor.js'
 import {resolveToken} from '../lib/tokens.js'
@@ -33,6 +34,7 @@ Ctrl-C stops everything cleanly. Without root, state lives in the XDG directorie
 
     if (!flags['no-init']) initState(this.paths)
     const paths = this.paths
+    await this.refuseIfRunning(daemons)
     const supervisor = createSupervisor({
       daemons,
       paths,
@@ -73,5 +75,20 @@ Ctrl-C stops everything cleanly. Without root, state lives in the XDG directorie
     )
     await stopped
     return {daemons: supervisor.states()}
+  }
+
+  /** A second supervisor would fight the first over the sockets: say so instead. */
+  private async refuseIfRunning(daemons: string[]): Promise<void> {
+    for (const daemon of daemons) {
+      const health = await this.client(daemon, commonApi)
+        .health(undefined, {timeoutMs: 2000})
+        .catch(() => null)
+      if (health) {
+        throw new ConflictError(`${daemon} is already running (pid ${health.pid}) on ${this.paths.socket(daemon)}`, {
+          code: 'ALREADY_EXISTS',
+          hint: 'stop the other `osmoda up` (or the osmoda services) first, or use OSMODA_RUN_DIR/OSMODA_STATE_DIR for a second stack',
+        })
+      }
+    }
   }
 }
