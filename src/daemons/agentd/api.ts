@@ -2,7 +2,7 @@ import {z} from 'zod'
 import {commonApi} from '../../lib/daemon/common-api.js'
 import {route} from '../../lib/rpc/route.js'
 import {EventTypeFilter, Hex64, HealthBase, IsoTime, limit, Seq} from '../../lib/schema/primitives.js'
-import {SystemQueryInput} from './system/query-schema.js'
+import {SystemQueryInput, SystemQueryOutputSchema} from './system/query-schema.js'
 
 const O = ['operator'] as const
 const OA = ['operator', 'agent'] as const
@@ -89,13 +89,11 @@ export const CheckpointOut = z.object({
   cosignatures: z.array(z.object({witness: z.string(), key_id: z.string(), cosignature: z.string(), ts: IsoTime})),
 })
 
-const AnyResult = z.unknown()
-
 /** agentd's routes (this release: health, system facts, the ledger API, tool-call records). */
 export const agentdApi = {
   health: route('GET', '/health', {output: AgentdHealth, roles: OA}),
   reload: commonApi.reload,
-  systemQuery: route('POST', '/system/query', {input: SystemQueryInput, output: z.object({query: z.string(), result: AnyResult}), roles: OA}),
+  systemQuery: route('POST', '/system/query', {input: SystemQueryInput, output: SystemQueryOutputSchema, roles: OA}),
   systemDiscover: route('GET', '/system/discover', {
     output: z.object({
       found: z.array(

@@ -94,7 +94,44 @@ export interface Generation {
   booted: boolean
 }
 
-/** The answer of POST /system/query, by query. */
+const ProcessRow = z.object({
+  pid: z.number().int(),
+  ppid: z.number().int(),
+  name: z.string(),
+  user: z.string(),
+  cpu_usage: z.number().describe('Percent of one CPU averaged since the process started'),
+  memory: z.number().describe('Resident memory in bytes'),
+  status: z.string(),
+  start_time: z.string(),
+  command: z.string(),
+})
+const DiskRow = z.object({mount_point: z.string(), filesystem: z.string(), fstype: z.string(), total: z.number(), used: z.number(), available: z.number()})
+const ServiceRow = z.object({unit: z.string(), load_state: z.string(), active_state: z.string(), sub_state: z.string(), description: z.string()})
+const PortRow = z.object({proto: z.enum(['tcp', 'udp']), address: z.string(), port: z.number().int(), pid: z.number().int().nullable(), process: z.string().nullable()})
+const ConnectionRow = z.object({proto: z.enum(['tcp', 'udp']), local: z.string(), remote: z.string(), state: z.string(), pid: z.number().int().nullable(), process: z.string().nullable()})
+const GenerationRow = z.object({number: z.number().int(), path: z.string(), created_at: z.string(), current: z.boolean(), booted: z.boolean()})
+
+/**
+ * Output of POST /system/query. MCP wants an object at the top of an output schema, so this is one
+ * object whose `result` is the union of the per-query shapes; `query` says which one it is.
+ */
+export const SystemQueryOutputSchema = z.object({
+  query: z.enum(SYSTEM_QUERIES),
+  result: z
+    .union([
+      z.array(ProcessRow),
+      z.array(DiskRow),
+      z.object({hostname: z.string()}),
+      z.object({uptime_secs: z.number(), boot_time: z.string()}),
+      z.array(ServiceRow),
+      z.array(PortRow),
+      z.array(ConnectionRow),
+      z.array(GenerationRow),
+    ])
+    .describe('processes/disk/services/ports/connections/generations: a list of rows; hostname: {hostname}; uptime: {uptime_secs, boot_time}'),
+})
+
+/** The answer of POST /system/query, by query (the implementation's types; the schema above checks them). */
 export type SystemQueryOutput =
   | {query: 'processes'; result: ProcessInfo[]}
   | {query: 'disk'; result: DiskUsage[]}
@@ -104,4 +141,3 @@ export type SystemQueryOutput =
   | {query: 'ports'; result: ListeningPort[]}
   | {query: 'connections'; result: Connection[]}
   | {query: 'generations'; result: Generation[]}
-

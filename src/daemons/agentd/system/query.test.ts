@@ -6,7 +6,7 @@ import {hostname, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {listGenerations, parseServiceUnits, runSystemQuery} from './query.js'
-import {SystemQueryInput} from './query-schema.js'
+import {SystemQueryInput, SystemQueryOutputSchema} from './query-schema.js'
 
 describe('SystemQueryInput', () => {
   it.each([
@@ -139,5 +139,13 @@ describe('listGenerations', () => {
 
   it('returns [] without a system profile', async () => {
     expect(await listGenerations({profilesDir: '/nonexistent/profiles'})).toEqual([])
+  })
+})
+
+describe('system query output contract', () => {
+  it.each(['processes', 'disk', 'hostname', 'uptime', 'ports', 'connections', 'generations'])('%s answers within SystemQueryOutputSchema', async (query) => {
+    const answer = await runSystemQuery(query, {})
+    const parsed = SystemQueryOutputSchema.safeParse(answer)
+    expect(parsed.success, parsed.success ? '' : parsed.error.message).toBe(true)
   })
 })
