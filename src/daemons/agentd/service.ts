@@ -101,7 +101,7 @@ export function createAgentdService(deps: AgentdServiceDeps) {
         size: head?.seq ?? 0,
         head_hash: head?.hash ?? null,
         verify: monitor.status(),
-        latest_checkpoint: latest ? {size: latest.size, root_hash: latest.root_hash, ts: latest.ts, cosignature_count: ledger.cosignatures(latest.size).length} : null,
+        latest_checkpoint: latest ? {size: latest.size, root_hash: latest.root_hash, ts: latest.ts, cosignature_count: ledger.cosignatureCount(latest.size)} : null,
       }
     },
 
@@ -119,7 +119,7 @@ export function createAgentdService(deps: AgentdServiceDeps) {
       const rows = ledger.listCheckpoints({limit: input.limit, beforeSize: input.cursor === undefined ? undefined : Number(input.cursor)})
       const last = rows[rows.length - 1]
       return {
-        checkpoints: rows.map(({note, ...row}) => ({...row, origin: note.split('\n', 1)[0] ?? '', note, cosignature_count: ledger.cosignatures(row.size).length})),
+        checkpoints: rows.map(({note, ...row}) => ({...row, origin: note.split('\n', 1)[0] ?? '', note, cosignature_count: ledger.cosignatureCount(row.size)})),
         next_cursor: rows.length === input.limit && last ? String(last.size) : null,
       }
     },
