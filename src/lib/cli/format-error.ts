@@ -6,7 +6,7 @@ export function formatError(error: OsmodaError): string {
   if (error.hint) text += `Hint: ${error.hint}\n`
   // Validation messages already quote their first problems; list the details only when they add something.
   const details = Array.isArray(error.details) ? error.details.map(String) : []
-  if (details.length > 1 || (details.length === 1 && !error.message.includes(details[0] as string))) text += details.map((d) => `  - ${d}\n`).join('')
+  if (details.some((d) => !error.message.includes(d))) text += details.map((d) => `  - ${d}\n`).join('')
   if (error.exitCode === EXIT.BUG && error.cause instanceof Error && error.cause.stack) text += `${error.cause.stack}\n`
   return text
 }
