@@ -7,6 +7,7 @@ import {agentdApi} from './api.js'
 import {AgentdConfig} from './config.js'
 import {createHostFacts} from './host-facts.js'
 import {createLedgerMonitor} from './ledger-monitor.js'
+import {openAgentdDb} from './store.js'
 import {agentdHandlers} from './routes.js'
 import {createAgentdService} from './service.js'
 
@@ -23,6 +24,7 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
     everySecs: ctx.config.ledger.checkpointEverySecs,
   })
   const host = createHostFacts()
+  const db = openAgentdDb(ctx.paths)
   const service = createAgentdService({ledger: ctx.ledger, monitor, host, version: ctx.version, startedAt})
 
   let config = ctx.config
@@ -40,7 +42,11 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
   const server = createRpcServer({daemon: 'agentd', version: ctx.version, api: agentdApi, handlers: agentdHandlers(service, reload, ctx.paths.runDir), auth, log: ctx.log})
   host.start(ctx.signal)
   monitor.start(ctx.signal)
-  await serveUntilAborted(ctx, server)
+  try {
+    await serveUntilAborted(ctx, server)
+  } finally {
+    db.close()
+  }
 }
 
 /** agentd: system facts, the ledger API and tool-call records. */
