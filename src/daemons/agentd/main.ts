@@ -7,6 +7,9 @@ import {agentdApi} from './api.js'
 import {AgentdConfig} from './config.js'
 import {createHostFacts} from './host-facts.js'
 import {createLedgerMonitor} from './ledger-monitor.js'
+import {createIncidentStore} from './incident-store.js'
+import {createIncidentService} from './incidents.js'
+import {createReceiptService} from './receipts.js'
 import {openAgentdDb} from './store.js'
 import {agentdHandlers} from './routes.js'
 import {createAgentdService} from './service.js'
@@ -26,6 +29,8 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
   const host = createHostFacts()
   const db = openAgentdDb(ctx.paths)
   const service = createAgentdService({ledger: ctx.ledger, monitor, host, version: ctx.version, startedAt})
+  const incidents = createIncidentService({store: createIncidentStore(db), ledger: ctx.ledger})
+  const receipts = createReceiptService({ledger: ctx.ledger})
 
   let config = ctx.config
   const reload = async (): Promise<ReloadResult> => {
@@ -39,7 +44,7 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
   }
   ctx.onReload(reload)
 
-  const server = createRpcServer({daemon: 'agentd', version: ctx.version, api: agentdApi, handlers: agentdHandlers(service, reload, ctx.paths.runDir), auth, log: ctx.log})
+  const server = createRpcServer({daemon: 'agentd', version: ctx.version, api: agentdApi, handlers: agentdHandlers(service, reload, ctx.paths.runDir, {incidents, receipts}), auth, log: ctx.log})
   host.start(ctx.signal)
   monitor.start(ctx.signal)
   try {
@@ -49,5 +54,5 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
   }
 }
 
-/** agentd: system facts, the ledger API and tool-call records. */
+/** agentd: system facts, the ledger API, tool-call records, receipts and incidents. */
 export const agentd: DaemonDefinition<typeof AgentdConfig> = {name: 'agentd', configSchema: AgentdConfig, main}

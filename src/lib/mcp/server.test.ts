@@ -73,6 +73,12 @@ function fakeAgentd(overrides: Partial<Agentd> = {}): {agentd: Agentd; calls: {r
     ledgerProofInclusion: unexpected('ledgerProofInclusion'),
     ledgerProofConsistency: unexpected('ledgerProofConsistency'),
     ledgerVerify: unexpected('ledgerVerify'),
+    receiptList: unexpected('receiptList'),
+    receiptGet: unexpected('receiptGet'),
+    incidentCreate: unexpected('incidentCreate'),
+    incidentStep: unexpected('incidentStep'),
+    incidentGet: unexpected('incidentGet'),
+    incidentList: unexpected('incidentList'),
     follow: async function* () {
       yield* []
       throw new Error('unexpected follow')
