@@ -51,12 +51,13 @@ describe('osmoda mcp over stdio against a real agentd', () => {
 
     // When the agent lists the tools
     const {tools} = await mcp.client.listTools()
-    // Then it sees the four agentd tools with object schemas and explicit hints
-    expect(tools.map((t) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log'])
+    // Then it sees the agentd tools with object schemas and explicit hints (SPEC §3: readers R I, incident tools none)
+    expect(tools.map((t) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'receipt_list', 'incident_create', 'incident_step'])
     for (const tool of tools) {
       expect(tool.inputSchema.type).toBe('object')
       expect(tool.outputSchema?.type).toBe('object')
-      expect(tool.annotations).toEqual({readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false})
+      const reads = !tool.name.startsWith('incident_')
+      expect(tool.annotations).toEqual({readOnlyHint: reads, destructiveHint: false, idempotentHint: reads, openWorldHint: false})
     }
 
     // When it calls each tool (the SDK client validates structuredContent against outputSchema)
@@ -121,7 +122,7 @@ describe('osmoda mcp over stdio against a real agentd', () => {
   it('lists the catalogue without a daemon and rejects unknown toolsets', async () => {
     const list = await env.cli(['mcp', '--list', '--json'], {env: {OSMODA_RUN_DIR: join(env.base, 'no-daemons-here')}})
     expect(list.exitCode).toBe(0)
-    expect(list.json.result.tools.map((t: {name: string}) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log'])
+    expect(list.json.result.tools.map((t: {name: string}) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'receipt_list', 'incident_create', 'incident_step'])
     expect(list.json.result.tools[0].inputSchema.type).toBe('object')
     const table = await env.cli(['mcp', '--list', '--toolsets', 'agentd', '--read-only'])
     expect(table.stdout).toMatch(/^NAME +TOOLSET +ANNOTATIONS +TITLE\nsystem_health +agentd +R I +System health/)
