@@ -1,5 +1,7 @@
+import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {agentdApi} from '../src/daemons/agentd/api.js'
+import {openDatabase} from '../src/lib/db/open.js'
 import {rawRequest} from './helpers/raw-request.js'
 import {testEnv, type DaemonProcess, type TestEnv} from './helpers/env.js'
 
@@ -7,13 +9,30 @@ let env: TestEnv
 let agentd: DaemonProcess
 let operator: string
 let agent: string
+// Ids of an open and a resolved incident, substituted for {open} and {resolved} in case paths.
+const ids: Record<string, string> = {}
 
 beforeAll(async () => {
   env = await testEnv()
   agentd = await env.start('agentd')
   operator = env.token('operator')
   agent = env.token('agent')
+  const client = env.client('agentd', agentdApi)
+  ids.open = (await client.incidentCreate({name: 'open one'})).id
+  ids.resolved = (await client.incidentCreate({name: 'resolved one'})).id
+  await client.incidentStep({id: ids.resolved, action: 'fixed', result: '', resolve: true})
+  client.close()
 })
+
+/** Rows of agentd.db's incident tables, read straight from the file. */
+function incidentRows(): number {
+  const db = openDatabase(join(env.paths.daemonStateDir('agentd'), 'agentd.db'), {readonly: true})
+  try {
+    return db.prepare('SELECT (SELECT count(*) FROM incidents) + (SELECT count(*) FROM incident_steps)').pluck().get() as number
+  } finally {
+    db.close()
+  }
+}
 
 afterAll(async () => {
   await agentd?.stopClean()
@@ -27,6 +46,8 @@ interface Case {
   name: string
   method: string
   path: string
+  /** The route a parameterised path exercises, for the coverage check. */
+  route?: string
   role?: 'operator' | 'agent' | 'none' | 'bogus'
   headers?: Record<string, string>
   body?: string | Buffer
@@ -35,6 +56,8 @@ interface Case {
 }
 
 const json = (value: unknown) => JSON.stringify(value)
+const STEP = 'POST /incident/{id}/step'
+const goodStep = {action: 'checked', result: 'ok'}
 
 // Route tables of bad input (ARCHITECTURE §8): every row must give the envelope with a stable code.
 const cases: Case[] = [
@@ -78,6 +101,72 @@ const cases: Case[] = [
   {name: 'verify to before from', method: 'POST', path: '/ledger/verify', body: json({from: 5, to: 2}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
   {name: 'verify from beyond head', method: 'POST', path: '/ledger/verify', body: json({from: 99999999}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
   {name: 'reload with a body field', method: 'POST', path: '/reload', body: json({force: true}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  // Incidents
+  {name: 'incident create malformed JSON', method: 'POST', path: '/incident/create', body: '{"name": "x"', wantStatus: 400, wantCode: 'INVALID_JSON'},
+  {name: 'incident create missing name', method: 'POST', path: '/incident/create', wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'incident create name of wrong type', method: 'POST', path: '/incident/create', body: json({name: 42}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'incident create empty name', method: 'POST', path: '/incident/create', body: json({name: ''}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'incident create name over 200', method: 'POST', path: '/incident/create', body: json({name: 'n'.repeat(201)}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'incident create summary over 2000', method: 'POST', path: '/incident/create', body: json({name: 'x', summary: 's'.repeat(2001)}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'incident create bad severity', method: 'POST', path: '/incident/create', body: json({name: 'x', severity: 'apocalyptic'}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'incident create unknown field', method: 'POST', path: '/incident/create', body: json({name: 'x', status: 'resolved'}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'incident create id smuggled in', method: 'POST', path: '/incident/create', body: json({name: 'x', id: 'inc_01ARYZ6S41TSV4RRFFQ69G5FAV'}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'incident create oversized body', method: 'POST', path: '/incident/create', body: json({name: 'x', summary: 's'.repeat(1024 * 1024 + 10)}), wantStatus: 413, wantCode: 'PAYLOAD_TOO_LARGE'},
+  {name: 'incident create wrong content type', method: 'POST', path: '/incident/create', headers: {'content-type': 'text/plain'}, body: json({name: 'x'}), wantStatus: 415, wantCode: 'UNSUPPORTED_MEDIA_TYPE'},
+  {name: 'incident create without token', method: 'POST', path: '/incident/create', role: 'none', body: json({name: 'x'}), wantStatus: 401, wantCode: 'UNAUTHENTICATED'},
+  {name: 'incident create with unknown token', method: 'POST', path: '/incident/create', role: 'bogus', body: json({name: 'x'}), wantStatus: 401, wantCode: 'UNAUTHENTICATED'},
+  {name: 'incident step malformed JSON', method: 'POST', path: '/incident/{open}/step', route: STEP, body: '{"action":', wantStatus: 400, wantCode: 'INVALID_JSON'},
+  {name: 'incident step unknown incident', method: 'POST', path: '/incident/inc_01ARYZ6S41TSV4RRFFQ69G5FAV/step', route: STEP, body: json(goodStep), wantStatus: 404, wantCode: 'NOT_FOUND'},
+  {name: 'incident step bad id', method: 'POST', path: '/incident/42/step', route: STEP, body: json(goodStep), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'incident step lowercase ulid', method: 'POST', path: '/incident/inc_01aryz6s41tsv4rrffq69g5fav/step', route: STEP, body: json(goodStep), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'incident step encoded path traversal', method: 'POST', path: '/incident/..%2F..%2Fetc%2Fpasswd/step', route: STEP, body: json(goodStep), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'incident step dot-dot segments', method: 'POST', path: '/incident/../../etc/passwd/step', route: STEP, body: json(goodStep), wantStatus: 404, wantCode: 'NOT_FOUND'},
+  {name: 'incident step malformed percent-encoding', method: 'POST', path: '/incident/%E0%A4%A/step', route: STEP, body: json(goodStep), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'incident step NUL in id', method: 'POST', path: '/incident/inc_%00/step', route: STEP, body: json(goodStep), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'incident step on a resolved incident', method: 'POST', path: '/incident/{resolved}/step', route: STEP, body: json(goodStep), wantStatus: 409, wantCode: 'CONFLICT'},
+  {name: 'incident step empty action', method: 'POST', path: '/incident/{open}/step', route: STEP, body: json({...goodStep, action: ''}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'incident step action over 2000', method: 'POST', path: '/incident/{open}/step', route: STEP, body: json({...goodStep, action: 'a'.repeat(2001)}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'incident step missing result', method: 'POST', path: '/incident/{open}/step', route: STEP, body: json({action: 'x'}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'incident step result over 8000', method: 'POST', path: '/incident/{open}/step', route: STEP, body: json({...goodStep, result: 'r'.repeat(8001)}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'incident step result of wrong type', method: 'POST', path: '/incident/{open}/step', route: STEP, body: json({...goodStep, result: ['ok']}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'incident step bad receipt id', method: 'POST', path: '/incident/{open}/step', route: STEP, body: json({...goodStep, receipt_id: '42'}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'incident step receipt 0', method: 'POST', path: '/incident/{open}/step', route: STEP, body: json({...goodStep, receipt_id: 'rcpt_0'}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'incident step receipt beyond the ledger', method: 'POST', path: '/incident/{open}/step', route: STEP, body: json({...goodStep, receipt_id: 'rcpt_99999999'}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'incident step resolve not a boolean', method: 'POST', path: '/incident/{open}/step', route: STEP, body: json({...goodStep, resolve: 'yes'}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'incident step unknown field', method: 'POST', path: '/incident/{open}/step', route: STEP, body: json({...goodStep, step_number: 7}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'incident step oversized body', method: 'POST', path: '/incident/{open}/step', route: STEP, body: json({...goodStep, result: 'r'.repeat(1024 * 1024 + 10)}), wantStatus: 413, wantCode: 'PAYLOAD_TOO_LARGE'},
+  {name: 'incident step without token', method: 'POST', path: '/incident/{open}/step', route: STEP, role: 'none', body: json(goodStep), wantStatus: 401, wantCode: 'UNAUTHENTICATED'},
+  {name: 'incident get unknown', method: 'GET', path: '/incident/inc_01ARYZ6S41TSV4RRFFQ69G5FAV', route: 'GET /incident/{id}', wantStatus: 404, wantCode: 'NOT_FOUND'},
+  {name: 'incident get bad id', method: 'GET', path: '/incident/..%2Fagentd.db', route: 'GET /incident/{id}', wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'incident get unknown param', method: 'GET', path: '/incident/{open}?steps=0', route: 'GET /incident/{id}', wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'incident get without token', method: 'GET', path: '/incident/{open}', route: 'GET /incident/{id}', role: 'none', wantStatus: 401, wantCode: 'UNAUTHENTICATED'},
+  {name: 'incidents limit 0', method: 'GET', path: '/incidents?limit=0', wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'incidents negative limit', method: 'GET', path: '/incidents?limit=-3', wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'incidents fractional limit', method: 'GET', path: '/incidents?limit=2.5', wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'incidents bad status', method: 'GET', path: '/incidents?status=closed', wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'incidents bad cursor', method: 'GET', path: '/incidents?cursor=%27%20OR%201%3D1', wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'incidents unknown param', method: 'GET', path: '/incidents?order=asc', wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'incidents without token', method: 'GET', path: '/incidents', role: 'none', wantStatus: 401, wantCode: 'UNAUTHENTICATED'},
+  // Receipts
+  {name: 'receipts limit 0', method: 'GET', path: '/receipts?limit=0', wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'receipts negative limit', method: 'GET', path: '/receipts?limit=-1', wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'receipts non-numeric limit', method: 'GET', path: '/receipts?limit=all', wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'receipts bad type filter', method: 'GET', path: '/receipts?type=file.%25', wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'receipts actor over 128', method: 'GET', path: `/receipts?actor=${'a'.repeat(129)}`, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'receipts since in words', method: 'GET', path: '/receipts?since=yesterday', wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'receipts since zero duration', method: 'GET', path: '/receipts?since=0h', wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'receipts since absurd duration', method: 'GET', path: '/receipts?since=99999999999d', wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'receipts since impossible date', method: 'GET', path: '/receipts?since=2026-13-45T99:00:00Z', wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'receipts bad cursor', method: 'GET', path: '/receipts?cursor=rcpt_5', wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'receipts cursor 0', method: 'GET', path: '/receipts?cursor=0', wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'receipts unknown param', method: 'GET', path: '/receipts?sql=1', wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'receipts without token', method: 'GET', path: '/receipts', role: 'none', wantStatus: 401, wantCode: 'UNAUTHENTICATED'},
+  {name: 'receipt unknown', method: 'GET', path: '/receipts/rcpt_99999999', route: 'GET /receipts/{id}', wantStatus: 404, wantCode: 'NOT_FOUND'},
+  {name: 'receipt of a non-mutation event', method: 'GET', path: '/receipts/rcpt_1', route: 'GET /receipts/{id}', wantStatus: 404, wantCode: 'NOT_FOUND'},
+  {name: 'receipt bad id', method: 'GET', path: '/receipts/12', route: 'GET /receipts/{id}', wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'receipt id 0', method: 'GET', path: '/receipts/rcpt_0', route: 'GET /receipts/{id}', wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'receipt path traversal', method: 'GET', path: '/receipts/..%2F..%2Fledger.db', route: 'GET /receipts/{id}', wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'receipt without token', method: 'GET', path: '/receipts/rcpt_1', route: 'GET /receipts/{id}', role: 'none', wantStatus: 401, wantCode: 'UNAUTHENTICATED'},
   // Routing
   {name: 'unknown route', method: 'GET', path: '/etc/passwd', wantStatus: 404, wantCode: 'NOT_FOUND'},
   {name: 'wrong method', method: 'DELETE', path: '/health', wantStatus: 405, wantCode: 'METHOD_NOT_ALLOWED'},
@@ -96,7 +185,7 @@ const cases: Case[] = [
 describe('agentd bad input', () => {
   it('covers every route of the contract', () => {
     // Given the route table / When compared with the paths the cases hit / Then none is left out
-    const covered = new Set(cases.map((c) => `${c.method} ${c.path.split('?')[0]}`))
+    const covered = new Set(cases.map((c) => c.route ?? `${c.method} ${c.path.split('?')[0]}`))
     const untested = Object.values(agentdApi)
       .map((r) => `${r.method} ${r.path}`)
       .filter((key) => !covered.has(key) && !['GET /health', 'GET /system/discover', 'GET /ledger/status'].includes(key))
@@ -107,10 +196,12 @@ describe('agentd bad input', () => {
     // Given a ledger of known size
     const ledger = env.client('agentd', agentdApi)
     const before = (await ledger.ledgerStatus()).size
+    const rowsBefore = incidentRows()
+    const path = c.path.replace(/\{(open|resolved)\}/g, (_, key: string) => ids[key] as string)
     const auth: Record<string, string> = c.role === 'none' ? {} : {authorization: `Bearer ${c.role === 'bogus' ? 'osm_op_' + 'x'.repeat(43) : c.role === 'agent' ? agent : operator}`}
     const headers: Record<string, string> = {...auth, ...(c.body !== undefined ? {'content-type': 'application/json'} : {}), ...c.headers}
     // When the bad request is sent
-    const res = await rawRequest(agentd.socket, c.method, c.path, {headers, body: c.body})
+    const res = await rawRequest(agentd.socket, c.method, path, {headers, body: c.body})
     // Then it gets the envelope with the stable code, no stack trace, and nothing was written
     expect(res.status).toBe(c.wantStatus)
     expect(res.body?.error?.code).toBe(c.wantCode)
@@ -118,12 +209,25 @@ describe('agentd bad input', () => {
     expect(res.text).not.toMatch(/\n\s+at /)
     if (c.wantCode === 'VALIDATION_FAILED') expect(Array.isArray(res.body.error.details)).toBe(true)
     expect((await ledger.ledgerStatus()).size).toBe(before)
+    expect(incidentRows()).toBe(rowsBefore)
+    if (c.wantCode === 'CONFLICT') expect(res.body.error.details).toEqual({state: 'resolved'})
     ledger.close()
   })
 
   it('keeps serving after every bad request', async () => {
     const health = await env.client('agentd', agentdApi).health()
     expect(health.status).toBe('ok')
+  })
+
+  it('lets the agent call every incident and receipt route (none is operator-only in SPEC §2.1)', () => {
+    const routes = [agentdApi.incidentCreate, agentdApi.incidentStep, agentdApi.incidentGet, agentdApi.incidentList, agentdApi.receiptList, agentdApi.receiptGet]
+    for (const r of routes) expect(r.roles, `${r.method} ${r.path}`).toEqual(['operator', 'agent'])
+  })
+
+  it.each(['/incidents?status=all&limit=99999999', '/receipts?limit=99999999'])('clamps a huge limit on %s', async (path) => {
+    const res = await rawRequest(agentd.socket, 'GET', path, {headers: {authorization: `Bearer ${agent}`}})
+    expect(res.status).toBe(200)
+    expect(res.body.next_cursor).toBeNull()
   })
 
   it('clamps a huge limit instead of failing', async () => {

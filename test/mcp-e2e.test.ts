@@ -51,12 +51,13 @@ describe('osmoda mcp over stdio against a real agentd', () => {
 
     // When the agent lists the tools
     const {tools} = await mcp.client.listTools()
-    // Then it sees the four agentd tools with object schemas and explicit hints
-    expect(tools.map((t) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log'])
+    // Then it sees the agentd tools with object schemas and explicit hints (SPEC §3: readers R I, incident tools none)
+    expect(tools.map((t) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'receipt_list', 'incident_create', 'incident_step'])
     for (const tool of tools) {
       expect(tool.inputSchema.type).toBe('object')
       expect(tool.outputSchema?.type).toBe('object')
-      expect(tool.annotations).toEqual({readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false})
+      const reads = !tool.name.startsWith('incident_')
+      expect(tool.annotations).toEqual({readOnlyHint: reads, destructiveHint: false, idempotentHint: reads, openWorldHint: false})
     }
 
     // When it calls each tool (the SDK client validates structuredContent against outputSchema)
@@ -104,6 +105,35 @@ describe('osmoda mcp over stdio against a real agentd', () => {
     operator.close()
   })
 
+  it('works an incident through the tools: open, step citing a receipt, resolve, then CONFLICT', async () => {
+    // Given osmoda mcp for agent e2e
+    const mcp = await startMcp()
+    // When the agent opens an incident, lists receipts and records steps
+    const opened = await mcp.client.callTool({name: 'incident_create', arguments: {name: 'e2e outage', severity: 'low'}})
+    expect(opened.isError, text(opened)).toBeFalsy()
+    const id = (opened.structuredContent as {id: string}).id
+    const receipts = await mcp.client.callTool({name: 'receipt_list', arguments: {since: '1h'}})
+    expect(receipts.isError, text(receipts)).toBeFalsy()
+    const done = await mcp.client.callTool({name: 'incident_step', arguments: {id, action: 'checked health', result: 'ok', receipt_id: 'rcpt_1', resolve: true}})
+    // Then the incident is resolved with the step, by agent:e2e in the ledger
+    expect(done.isError, text(done)).toBeFalsy()
+    expect(done.structuredContent).toMatchObject({id, status: 'resolved', steps: [{step_number: 1, receipt_id: 'rcpt_1'}]})
+    expect(text(done)).toBe(`${id}: step 1 recorded; incident resolved`)
+    const operator = env.client('agentd', agentdApi)
+    const {events} = await operator.eventsLog({type: 'incident.*', limit: 10})
+    expect(events.filter((e) => e.payload.incident_id === id).map((e) => [e.type, e.actor]).reverse()).toEqual([
+      ['incident.created', 'agent:e2e'],
+      ['incident.step_added', 'agent:e2e'],
+      ['incident.resolved', 'agent:e2e'],
+    ])
+    // And another step is a tool error naming the conflict
+    const again = await mcp.client.callTool({name: 'incident_step', arguments: {id, action: 'again', result: ''}})
+    expect(again.isError).toBe(true)
+    expect(text(again)).toMatch(/^CONFLICT: incident inc_\w+ is resolved/)
+    await mcp.client.close()
+    operator.close()
+  })
+
   it('checks agentd with the agent token and never falls back to the operator token', async () => {
     // Given agentd is up, --check answers 0
     expect((await env.cli(['mcp', '--check'])).exitCode).toBe(0)
@@ -121,7 +151,7 @@ describe('osmoda mcp over stdio against a real agentd', () => {
   it('lists the catalogue without a daemon and rejects unknown toolsets', async () => {
     const list = await env.cli(['mcp', '--list', '--json'], {env: {OSMODA_RUN_DIR: join(env.base, 'no-daemons-here')}})
     expect(list.exitCode).toBe(0)
-    expect(list.json.result.tools.map((t: {name: string}) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log'])
+    expect(list.json.result.tools.map((t: {name: string}) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'receipt_list', 'incident_create', 'incident_step'])
     expect(list.json.result.tools[0].inputSchema.type).toBe('object')
     const table = await env.cli(['mcp', '--list', '--toolsets', 'agentd', '--read-only'])
     expect(table.stdout).toMatch(/^NAME +TOOLSET +ANNOTATIONS +TITLE\nsystem_health +agentd +R I +System health/)

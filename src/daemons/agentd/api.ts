@@ -89,7 +89,93 @@ export const CheckpointOut = z.object({
   cosignatures: z.array(z.object({witness: z.string(), key_id: z.string(), cosignature: z.string(), ts: IsoTime})),
 })
 
-/** agentd's routes (this release: health, system facts, the ledger API, tool-call records). */
+/** An incident id, `inc_<ULID>` (SPEC §1.9). */
+export const IncidentId = z.string().regex(/^inc_[0-7][0-9A-HJKMNP-TV-Z]{25}$/, 'expected inc_ followed by a 26-character ULID')
+
+/** A receipt id, `rcpt_<seq>` of the ledger event it views (SPEC §1.9). */
+export const ReceiptId = z.string().regex(/^rcpt_[1-9][0-9]{0,15}$/, 'expected rcpt_<seq>, e.g. rcpt_42')
+
+/** How bad an incident is. */
+export const IncidentSeverity = z.enum(['low', 'medium', 'high', 'critical'])
+
+/** A relative time input (SPEC §1.8): an RFC 3339 instant, or a duration back from now such as 24h or 7d. */
+export const SinceInput = z
+  .string()
+  .max(64)
+  .regex(/^([1-9][0-9]{0,8}[smhdw]|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2}))$/, 'expected a duration such as 30m, 24h, 7d, 2w or an RFC 3339 instant')
+  .refine((text) => /^[0-9]+[smhdw]$/.test(text) || !Number.isNaN(Date.parse(text)), 'not a valid RFC 3339 instant')
+
+/** One numbered step of an incident. */
+export const IncidentStep = z.object({
+  step_number: z.number().int().min(1),
+  action: z.string(),
+  result: z.string(),
+  receipt_id: ReceiptId.nullable().describe('The ledger receipt (rcpt_<seq>) that proves this action, if any'),
+  created_at: IsoTime,
+})
+
+/** An incident with its steps. */
+export const Incident = z.object({
+  id: IncidentId,
+  name: z.string(),
+  severity: IncidentSeverity,
+  summary: z.string(),
+  status: z.enum(['open', 'resolved']),
+  steps: z.array(IncidentStep),
+  created_at: IsoTime,
+  resolved_at: IsoTime.nullable(),
+})
+
+/** An incident in a list: its step count instead of its steps. */
+export const IncidentListItem = Incident.omit({steps: true}).extend({step_count: z.number().int().min(0)})
+
+/** Input of POST /incident/create (the `incident_create` tool). */
+export const IncidentCreateInput = z.strictObject({
+  name: z.string().min(1).max(200).describe('Short title of what is wrong, e.g. "nginx returns 502 on /api"'),
+  severity: IncidentSeverity.default('medium').describe('low | medium | high | critical (default medium)'),
+  summary: z.string().max(2000).optional().describe('What was observed and its impact, at most 2000 characters'),
+})
+
+/** Input of POST /incident/{id}/step (the `incident_step` tool; `id` travels in the path). */
+export const IncidentStepInput = z.strictObject({
+  id: IncidentId.describe('The incident id returned by incident_create (inc_…)'),
+  action: z.string().min(1).max(2000).describe('What you did or checked in this step'),
+  result: z.string().max(8000).describe('What came of it: output, finding or outcome (may be empty)'),
+  receipt_id: ReceiptId.optional().describe('The ledger event that proves the action, as rcpt_<seq> (see receipt_list / event_log)'),
+  resolve: z.boolean().default(false).describe('Resolve the incident with this step; a resolved incident takes no more steps'),
+})
+
+/** Input of GET /incidents. */
+export const IncidentListInput = z.strictObject({
+  status: z.enum(['open', 'resolved', 'all']).default('open').describe('Which incidents (default open)'),
+  limit: limit(50, 200),
+  cursor: IncidentId.optional().describe('next_cursor of the previous page'),
+})
+
+/** A receipt: the proof-carrying view of one mutation event of the ledger. */
+export const Receipt = z.object({
+  id: ReceiptId,
+  event_seq: z.number().int().min(1),
+  receipt_type: z.string().describe('The ledger event type, e.g. file.written or switch.committed'),
+  actor: z.string(),
+  summary: z.string().describe('One line saying what happened'),
+  detail: z.record(z.string(), z.unknown()).describe('The event payload as recorded'),
+  timestamp: IsoTime,
+  hash: Hex64.describe('The event hash: with event_seq it proves the receipt against a signed checkpoint (GET /ledger/proof/inclusion)'),
+  reversible: z.boolean(),
+  undo_action: z.string().nullable().describe('The osmoda CLI line that undoes it, or null'),
+})
+
+/** Input of GET /receipts (the `receipt_list` tool). */
+export const ReceiptListInput = z.strictObject({
+  type: EventTypeFilter.optional().describe('Exact type ("file.written"), a prefix "switch.*", or a bare domain "app"'),
+  actor: z.string().min(1).max(128).optional().describe('Only receipts by this actor, e.g. "agent:ops", "operator:alice", "watch"'),
+  since: SinceInput.optional().describe('Only receipts at or after this time: a duration back from now (30m, 24h, 7d) or an RFC 3339 instant'),
+  limit: limit(50, 500),
+  cursor: z.string().regex(/^[1-9][0-9]{0,15}$/, 'expected the next_cursor of the previous page').optional().describe('next_cursor of the previous page'),
+})
+
+/** agentd's routes (this release: health, system facts, the ledger API, tool-call records, receipts, incidents). */
 export const agentdApi = {
   health: route('GET', '/health', {output: AgentdHealth, roles: OA}),
   reload: commonApi.reload,
@@ -152,6 +238,20 @@ export const agentdApi = {
     output: z.object({state: z.literal('running')}),
     roles: O,
     status: 202,
+  }),
+  receiptList: route('GET', '/receipts', {
+    input: ReceiptListInput,
+    output: z.object({receipts: z.array(Receipt), next_cursor: z.string().nullable().describe('Pass as `cursor` for older receipts; null at the end')}),
+    roles: OA,
+  }),
+  receiptGet: route('GET', '/receipts/{id}', {input: z.strictObject({id: ReceiptId}), output: Receipt, roles: OA}),
+  incidentCreate: route('POST', '/incident/create', {input: IncidentCreateInput, output: Incident, roles: OA}),
+  incidentStep: route('POST', '/incident/{id}/step', {input: IncidentStepInput, output: Incident, roles: OA}),
+  incidentGet: route('GET', '/incident/{id}', {input: z.strictObject({id: IncidentId}), output: Incident, roles: OA}),
+  incidentList: route('GET', '/incidents', {
+    input: IncidentListInput,
+    output: z.object({incidents: z.array(IncidentListItem), next_cursor: z.string().nullable().describe('Pass as `cursor` for older incidents; null at the end')}),
+    roles: OA,
   }),
 } as const
 

@@ -7,6 +7,10 @@ import {agentdApi} from './api.js'
 import {AgentdConfig} from './config.js'
 import {createHostFacts} from './host-facts.js'
 import {createLedgerMonitor} from './ledger-monitor.js'
+import {createIncidentStore} from './incident-store.js'
+import {createIncidentService} from './incidents.js'
+import {createReceiptService} from './receipts.js'
+import {openAgentdDb} from './store.js'
 import {agentdHandlers} from './routes.js'
 import {createAgentdService} from './service.js'
 
@@ -23,7 +27,10 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
     everySecs: ctx.config.ledger.checkpointEverySecs,
   })
   const host = createHostFacts()
+  const db = openAgentdDb(ctx.paths)
   const service = createAgentdService({ledger: ctx.ledger, monitor, host, version: ctx.version, startedAt})
+  const incidents = createIncidentService({store: createIncidentStore(db), ledger: ctx.ledger})
+  const receipts = createReceiptService({ledger: ctx.ledger})
 
   let config = ctx.config
   const reload = async (): Promise<ReloadResult> => {
@@ -37,11 +44,15 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
   }
   ctx.onReload(reload)
 
-  const server = createRpcServer({daemon: 'agentd', version: ctx.version, api: agentdApi, handlers: agentdHandlers(service, reload, ctx.paths.runDir), auth, log: ctx.log})
+  const server = createRpcServer({daemon: 'agentd', version: ctx.version, api: agentdApi, handlers: agentdHandlers(service, reload, ctx.paths.runDir, {incidents, receipts}), auth, log: ctx.log})
   host.start(ctx.signal)
   monitor.start(ctx.signal)
-  await serveUntilAborted(ctx, server)
+  try {
+    await serveUntilAborted(ctx, server)
+  } finally {
+    db.close()
+  }
 }
 
-/** agentd: system facts, the ledger API and tool-call records. */
+/** agentd: system facts, the ledger API, tool-call records, receipts and incidents. */
 export const agentd: DaemonDefinition<typeof AgentdConfig> = {name: 'agentd', configSchema: AgentdConfig, main}

@@ -2,12 +2,20 @@ import type {Handlers} from '../../lib/rpc/server.js'
 import {ndjson} from '../../lib/rpc/stream.js'
 import type {ReloadResult} from '../../lib/daemon/runtime.js'
 import type {AgentdApi} from './api.js'
+import type {IncidentService} from './incidents.js'
+import type {ReceiptService} from './receipts.js'
 import type {AgentdService} from './service.js'
 import {runSystemQuery} from './system/query.js'
 import {discoverServices} from './system/discover.js'
 
 /** Binds agentd's route table to its service; no logic lives here. */
-export function agentdHandlers(service: AgentdService, reload: () => Promise<ReloadResult>, runDir: string): Handlers<AgentdApi> {
+export function agentdHandlers(
+  service: AgentdService,
+  reload: () => Promise<ReloadResult>,
+  runDir: string,
+  records: {incidents: IncidentService; receipts: ReceiptService},
+): Handlers<AgentdApi> {
+  const {incidents, receipts} = records
   return {
     health: () => service.health(),
     reload: () => reload(),
@@ -22,5 +30,11 @@ export function agentdHandlers(service: AgentdService, reload: () => Promise<Rel
     ledgerProofInclusion: (input) => service.inclusion(input.seq, input.size),
     ledgerProofConsistency: (input) => service.consistency(input.old, input.new),
     ledgerVerify: (input) => service.requestVerify(input.from, input.to),
+    receiptList: (input) => receipts.list(input),
+    receiptGet: (input) => receipts.get(input.id),
+    incidentCreate: (input, ctx) => incidents.create(input, ctx.actor),
+    incidentStep: (input, ctx) => incidents.step(input, ctx.actor),
+    incidentGet: (input) => incidents.get(input.id),
+    incidentList: (input) => incidents.list(input),
   }
 }

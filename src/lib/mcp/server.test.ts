@@ -51,6 +51,23 @@ const PAGE: Output<'eventsLog'> = {
   next_cursor: null,
 }
 
+const RECEIPTS: Output<'receiptList'> = {
+  receipts: [
+    {id: 'rcpt_7', event_seq: 7, receipt_type: 'app.deployed', actor: 'agent:ops', summary: 'app.deployed by agent:ops (name=blog)', detail: {name: 'blog'}, timestamp: '2026-01-01T00:00:00.000Z', hash: 'c'.repeat(64), reversible: true, undo_action: 'osmoda app remove blog'},
+  ],
+  next_cursor: null,
+}
+const INCIDENT: Output<'incidentCreate'> = {
+  id: 'inc_01ARYZ6S41TSV4RRFFQ69G5FAV',
+  name: 'nginx 502',
+  severity: 'high',
+  summary: '',
+  status: 'resolved',
+  steps: [{step_number: 1, action: 'restarted nginx', result: 'ok', receipt_id: 'rcpt_7', created_at: '2026-01-01T00:00:00.000Z'}],
+  created_at: '2026-01-01T00:00:00.000Z',
+  resolved_at: '2026-01-01T00:00:00.000Z',
+}
+
 /** A seam fake of agentd's typed client: every route refuses unless the test provides it. */
 function fakeAgentd(overrides: Partial<Agentd> = {}): {agentd: Agentd; calls: {route: string; input: unknown}[]} {
   const calls: {route: string; input: unknown}[] = []
@@ -73,6 +90,12 @@ function fakeAgentd(overrides: Partial<Agentd> = {}): {agentd: Agentd; calls: {r
     ledgerProofInclusion: unexpected('ledgerProofInclusion'),
     ledgerProofConsistency: unexpected('ledgerProofConsistency'),
     ledgerVerify: unexpected('ledgerVerify'),
+    receiptList: answer('receiptList', RECEIPTS),
+    receiptGet: unexpected('receiptGet'),
+    incidentCreate: answer('incidentCreate', INCIDENT),
+    incidentStep: answer('incidentStep', INCIDENT),
+    incidentGet: unexpected('incidentGet'),
+    incidentList: unexpected('incidentList'),
     follow: async function* () {
       yield* []
       throw new Error('unexpected follow')
@@ -101,7 +124,7 @@ describe('osmoda MCP server: tools/list', () => {
   it('lists the agentd tools with object schemas and all four annotations', async () => {
     const mcp = await connect()
     const {tools} = await mcp.client.listTools()
-    expect(tools.map((t) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log'])
+    expect(tools.map((t) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'receipt_list', 'incident_create', 'incident_step'])
     for (const tool of tools) {
       expect(tool.inputSchema.type).toBe('object')
       expect(tool.outputSchema?.type).toBe('object')
@@ -109,11 +132,15 @@ describe('osmoda MCP server: tools/list', () => {
       expect(tool.description?.length).toBeGreaterThan(80)
       expect(tool.title).toBeTruthy()
       for (const hint of ['readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint'] as const) expect(typeof tool.annotations?.[hint]).toBe('boolean')
-      expect(tool.annotations).toMatchObject({readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false})
+      // SPEC §3: the readers are R I, incident_create and incident_step carry no hint at all
+      const reads = !tool.name.startsWith('incident_')
+      expect(tool.annotations, tool.name).toMatchObject({readOnlyHint: reads, destructiveHint: false, idempotentHint: reads, openWorldHint: false})
     }
     const byName = new Map(tools.map((t) => [t.name, t]))
     expect(byName.get('system_query')?.inputSchema.required).toEqual(['query'])
     expect(Object.keys(byName.get('event_log')?.inputSchema.properties ?? {}).sort()).toEqual(['actor', 'after', 'before', 'limit', 'type'])
+    expect(byName.get('incident_step')?.inputSchema.required).toEqual(['id', 'action', 'result'])
+    expect(Object.keys(byName.get('receipt_list')?.inputSchema.properties ?? {}).sort()).toEqual(['actor', 'cursor', 'limit', 'since', 'type'])
     expect(byName.get('system_health')?.inputSchema).toMatchObject({properties: {}, additionalProperties: false})
     expect(byName.get('system_health')?.outputSchema?.required).toContain('ledger')
     await mcp.close()
@@ -140,6 +167,9 @@ describe('osmoda MCP server: tools/call', () => {
     {tool: 'system_query', args: {query: 'hostname'}, canonical: '{"query":"hostname"}', route: 'systemQuery', want: QUERY, summary: /^hostname: \{"hostname":"box"\}/},
     {tool: 'system_discover', args: {}, canonical: '{}', route: 'systemDiscover', want: DISCOVER, summary: /^1 services on 3 listening ports \(systemd available\): nginx:80/},
     {tool: 'event_log', args: {type: 'daemon.*', limit: 5}, canonical: '{"limit":5,"type":"daemon.*"}', route: 'eventsLog', want: PAGE, summary: /^1 events \(seq 3\.\.3\)$/},
+    {tool: 'receipt_list', args: {since: '24h'}, canonical: '{"since":"24h"}', route: 'receiptList', want: RECEIPTS, summary: /^1 receipts \(app\.deployed\)$/},
+    {tool: 'incident_create', args: {name: 'nginx 502', severity: 'high'}, canonical: '{"name":"nginx 502","severity":"high"}', route: 'incidentCreate', want: INCIDENT, summary: /^opened inc_\w+ \(high\): nginx 502$/},
+    {tool: 'incident_step', args: {id: INCIDENT.id, action: 'restarted nginx', result: 'ok', resolve: true}, canonical: `{"action":"restarted nginx","id":"${INCIDENT.id}","resolve":true,"result":"ok"}`, route: 'incidentStep', want: INCIDENT, summary: /step 1 recorded; incident resolved$/},
   ] as const
 
   for (const c of cases) {
@@ -301,7 +331,7 @@ describe('osmoda MCP server: selection', () => {
   }
 
   it('lists only what the role may call', async () => {
-    expect(await names({role: 'agent'})).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'wallet_probe'])
+    expect(await names({role: 'agent'})).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'receipt_list', 'incident_create', 'incident_step', 'wallet_probe'])
     expect(await names({role: 'operator'})).toContain('ledger_checkpoint_now')
   })
 
@@ -313,7 +343,7 @@ describe('osmoda MCP server: selection', () => {
 
   it('keeps only the selected toolsets', async () => {
     expect(await names({toolsets: ['keyd']})).toEqual(['wallet_probe'])
-    expect(await names({toolsets: ['agentd']})).toEqual(['system_health', 'system_query', 'system_discover', 'event_log'])
+    expect(await names({toolsets: ['agentd']})).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'receipt_list', 'incident_create', 'incident_step'])
     expect(await names({toolsets: ['voice'], registry: TOOLS_BY_TOOLSET})).toEqual([])
   })
 

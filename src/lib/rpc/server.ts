@@ -112,7 +112,7 @@ export function createRpcServer<A extends Api>(options: RpcServerOptions<A>): Rp
     const raw = usesQuery(match.def) ? decodeQuery(match.def.input, url.searchParams) : await readJsonBody(req, match.def.maxBodyBytes ?? DEFAULT_MAX_BODY)
     const values = match.regex.exec(url.pathname)?.slice(1) ?? []
     match.params.forEach((name, i) => {
-      raw[name] = decodeURIComponent(values[i] ?? '')
+      raw[name] = decodePathSegment(name, values[i] ?? '')
     })
     const parsed = match.def.input.safeParse(raw)
     if (!parsed.success) throw validationError(parsed.error)
@@ -211,6 +211,15 @@ async function pipeStream(res: ServerResponse, stream: NdjsonStream, signal: Abo
     }
   } finally {
     res.end()
+  }
+}
+
+/** A path parameter, percent-decoded; a malformed escape is the caller's error, not a crash. */
+function decodePathSegment(name: string, text: string): string {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    throw new OsmodaError('VALIDATION_FAILED', `path parameter ${name} is not valid percent-encoding`, {details: [`${name}: malformed percent-encoding`]})
   }
 }
 

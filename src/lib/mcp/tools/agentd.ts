@@ -2,6 +2,8 @@ import {agentdApi} from '../../../daemons/agentd/api.js'
 import {defineTool, type AnyTool} from '../define-tool.js'
 
 const READ_ONLY = {readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false} as const
+// Recording work: not read-only, destroys nothing, and a repeat adds another record.
+const RECORD = {readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false} as const
 
 const GIB = 1024 ** 3
 const gib = (bytes: number): string => `${(bytes / GIB).toFixed(1)} GiB`
@@ -92,5 +94,62 @@ export const eventLog = defineTool({
   run: (clients, args) => clients.agentd.eventsLog(args),
 })
 
+/** receipt_list: proof-carrying receipts of the changes made on this host, from agentd GET /receipts. */
+export const receiptList = defineTool({
+  name: 'receipt_list',
+  title: 'List change receipts',
+  description:
+    'Lists receipts of the changes made on this host (commands run on the host, files written, switches, apps, routines, watchers, ' +
+    'wallets, approvals, capabilities, backups, mesh peers, safety actions), newest first: `{receipts, next_cursor}`. Each receipt has ' +
+    'id (rcpt_<seq>), receipt_type, actor, a one-line summary, the recorded detail, timestamp, and the ledger seq and hash that prove it ' +
+    'against a signed checkpoint; `reversible` with `undo_action` gives the osmoda CLI line that undoes it (wallet actions never can be ' +
+    'undone). Filter by type ("file.written", "switch.*" or a bare domain "app"), actor, and since (a duration such as 24h or 7d, or ' +
+    'an RFC 3339 instant); pass next_cursor as `cursor` for older ones. Use it for "what changed", and cite a receipt id in incident_step.',
+  toolset: 'agentd',
+  route: agentdApi.receiptList,
+  annotations: READ_ONLY,
+  summarize: (page) => {
+    const kinds = [...new Set(page.receipts.map((r) => r.receipt_type))].slice(0, 5)
+    const more = page.next_cursor === null ? '' : `; more with cursor ${page.next_cursor}`
+    return `${page.receipts.length} receipts${kinds.length ? ` (${kinds.join(', ')})` : ''}${more}`
+  },
+  run: (clients, args) => clients.agentd.receiptList(args),
+})
+
+/** incident_create: opens an incident in agentd POST /incident/create. */
+export const incidentCreate = defineTool({
+  name: 'incident_create',
+  title: 'Open an incident',
+  description:
+    'Opens an incident to work a problem step by step and leave an auditable record of it: give a short name, a severity (low, ' +
+    'medium, high, critical; default medium) and a summary of what was observed. Returns the incident with its id (inc_…), status ' +
+    'open and no steps. Then record each check or fix with incident_step, and resolve it with a last step that sets resolve: true. ' +
+    'Each call opens a new incident: do not repeat it for the same problem.',
+  toolset: 'agentd',
+  route: agentdApi.incidentCreate,
+  annotations: RECORD,
+  summarize: (incident) => `opened ${incident.id} (${incident.severity}): ${incident.name}`,
+  run: (clients, args) => clients.agentd.incidentCreate(args),
+})
+
+/** incident_step: adds a numbered step to an incident in agentd POST /incident/{id}/step. */
+export const incidentStep = defineTool({
+  name: 'incident_step',
+  title: 'Record an incident step',
+  description:
+    'Adds the next numbered step to an open incident: `action` is what you did or checked, `result` what came of it. Cite the ' +
+    'ledger receipt that proves the action as receipt_id (rcpt_<seq>, from receipt_list or event_log) when there is one. Set ' +
+    'resolve: true on the step that fixes the problem; a resolved incident takes no more steps (CONFLICT). Returns the whole ' +
+    'incident with all its steps. Each call adds a step: do not repeat it after a success.',
+  toolset: 'agentd',
+  route: agentdApi.incidentStep,
+  annotations: RECORD,
+  summarize: (incident) => {
+    const last = incident.steps[incident.steps.length - 1]
+    return `${incident.id}: step ${last?.step_number ?? 0} recorded${incident.status === 'resolved' ? '; incident resolved' : ''}`
+  },
+  run: (clients, args) => clients.agentd.incidentStep(args),
+})
+
 /** agentd's tools in catalogue order. */
-export const AGENTD_TOOLS: readonly AnyTool[] = [systemHealth, systemQuery, systemDiscover, eventLog]
+export const AGENTD_TOOLS: readonly AnyTool[] = [systemHealth, systemQuery, systemDiscover, eventLog, receiptList, incidentCreate, incidentStep]
