@@ -2,12 +2,13 @@ import type {Handlers} from '../../lib/rpc/server.js'
 import {ndjson} from '../../lib/rpc/stream.js'
 import type {ReloadResult} from '../../lib/daemon/runtime.js'
 import type {AgentdApi} from './api.js'
+import type {BackupService} from './backup.js'
 import type {AgentdService} from './service.js'
 import {runSystemQuery} from './system/query.js'
 import {discoverServices} from './system/discover.js'
 
 /** Binds agentd's route table to its service; no logic lives here. */
-export function agentdHandlers(service: AgentdService, reload: () => Promise<ReloadResult>, runDir: string): Handlers<AgentdApi> {
+export function agentdHandlers(service: AgentdService, backups: BackupService, reload: () => Promise<ReloadResult>, runDir: string): Handlers<AgentdApi> {
   return {
     health: () => service.health(),
     reload: () => reload(),
@@ -21,6 +22,8 @@ export function agentdHandlers(service: AgentdService, reload: () => Promise<Rel
     ledgerCheckpoints: (input) => service.checkpoints(input),
     ledgerProofInclusion: (input) => service.inclusion(input.seq, input.size),
     ledgerProofConsistency: (input) => service.consistency(input.old, input.new),
+    backupCreate: (input, ctx) => backups.create(input, ctx.actor, ctx.signal),
+    backupList: (input) => backups.list(input.limit),
     ledgerVerify: (input) => service.requestVerify(input.from, input.to),
   }
 }

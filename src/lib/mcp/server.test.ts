@@ -51,6 +51,16 @@ const PAGE: Output<'eventsLog'> = {
   next_cursor: null,
 }
 
+const BACKUP_INFO: Output<'backupList'>['backups'][number] = {
+  id: 'bak_01JDQZ9V7C4Y3M2N1P0Q9R8S7T',
+  path: '/var/backups/osmoda/bak_01JDQZ9V7C4Y3M2N1P0Q9R8S7T.tar.gz',
+  size_bytes: 123456,
+  sha256: 'c'.repeat(64),
+  created_at: '2026-01-01T03:00:00.000Z',
+  note: 'nightly',
+}
+const BACKUP: Output<'backupCreate'> = {...BACKUP_INFO, manifest: {files: 4, ledger_size: 12, ledger_head_hash: 'd'.repeat(64)}}
+
 /** A seam fake of agentd's typed client: every route refuses unless the test provides it. */
 function fakeAgentd(overrides: Partial<Agentd> = {}): {agentd: Agentd; calls: {route: string; input: unknown}[]} {
   const calls: {route: string; input: unknown}[] = []
@@ -73,6 +83,8 @@ function fakeAgentd(overrides: Partial<Agentd> = {}): {agentd: Agentd; calls: {r
     ledgerProofInclusion: unexpected('ledgerProofInclusion'),
     ledgerProofConsistency: unexpected('ledgerProofConsistency'),
     ledgerVerify: unexpected('ledgerVerify'),
+    backupCreate: answer('backupCreate', BACKUP),
+    backupList: answer('backupList', {backups: [BACKUP_INFO]}),
     follow: async function* () {
       yield* []
       throw new Error('unexpected follow')
