@@ -89,6 +89,15 @@ export const CheckpointOut = z.object({
   cosignatures: z.array(z.object({witness: z.string(), key_id: z.string(), cosignature: z.string(), ts: IsoTime})),
 })
 
+/**
+ * Longest `backup.timeoutSecs`. POST /backup/create's deadline is a config value the caller cannot
+ * see, so clients wait this long plus 5 s and agentd's own deadline (504) answers first.
+ */
+export const MAX_BACKUP_TIMEOUT_SECS = 3600
+
+/** Client timeout for POST /backup/create. */
+export const BACKUP_CREATE_CLIENT_TIMEOUT_MS = (MAX_BACKUP_TIMEOUT_SECS + 5) * 1000
+
 /** Input of POST /backup/create (tool `backup_create`). */
 export const BackupCreateInput = z.strictObject({
   note: z.string().max(200).optional().describe('Why this backup is made, e.g. "before upgrading postgres" (at most 200 characters)'),

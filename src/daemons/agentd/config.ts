@@ -1,8 +1,6 @@
 import {z} from 'zod'
 import {SharedConfig} from '../../lib/config.js'
-
-/** Longest `backup.timeoutSecs`; clients wait this long (plus 5 s) for POST /backup/create. */
-export const MAX_BACKUP_TIMEOUT_SECS = 3600
+import {MAX_BACKUP_TIMEOUT_SECS} from './api.js'
 
 /** `<config>/agentd.json` (SPEC §2.1); keys of later features join as they are built. */
 export const AgentdConfig = z.strictObject({

@@ -113,7 +113,7 @@ describe('osmoda MCP server: tools/list', () => {
   it('lists the agentd tools with object schemas and all four annotations', async () => {
     const mcp = await connect()
     const {tools} = await mcp.client.listTools()
-    expect(tools.map((t) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log'])
+    expect(tools.map((t) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'backup_create', 'backup_list'])
     for (const tool of tools) {
       expect(tool.inputSchema.type).toBe('object')
       expect(tool.outputSchema?.type).toBe('object')
@@ -121,8 +121,18 @@ describe('osmoda MCP server: tools/list', () => {
       expect(tool.description?.length).toBeGreaterThan(80)
       expect(tool.title).toBeTruthy()
       for (const hint of ['readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint'] as const) expect(typeof tool.annotations?.[hint]).toBe('boolean')
-      expect(tool.annotations).toMatchObject({readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false})
     }
+    // SPEC §3's Ann. column: R I for the read-only tools, none for backup_create.
+    const readOnly = {readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false}
+    const none = {readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false}
+    expect(Object.fromEntries(tools.map((t) => [t.name, t.annotations]))).toEqual({
+      system_health: readOnly,
+      system_query: readOnly,
+      system_discover: readOnly,
+      event_log: readOnly,
+      backup_create: none,
+      backup_list: readOnly,
+    })
     const byName = new Map(tools.map((t) => [t.name, t]))
     expect(byName.get('system_query')?.inputSchema.required).toEqual(['query'])
     expect(Object.keys(byName.get('event_log')?.inputSchema.properties ?? {}).sort()).toEqual(['actor', 'after', 'before', 'limit', 'type'])
@@ -313,7 +323,7 @@ describe('osmoda MCP server: selection', () => {
   }
 
   it('lists only what the role may call', async () => {
-    expect(await names({role: 'agent'})).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'wallet_probe'])
+    expect(await names({role: 'agent'})).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'backup_create', 'backup_list', 'wallet_probe'])
     expect(await names({role: 'operator'})).toContain('ledger_checkpoint_now')
   })
 
@@ -325,7 +335,7 @@ describe('osmoda MCP server: selection', () => {
 
   it('keeps only the selected toolsets', async () => {
     expect(await names({toolsets: ['keyd']})).toEqual(['wallet_probe'])
-    expect(await names({toolsets: ['agentd']})).toEqual(['system_health', 'system_query', 'system_discover', 'event_log'])
+    expect(await names({toolsets: ['agentd']})).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'backup_create', 'backup_list'])
     expect(await names({toolsets: ['voice'], registry: TOOLS_BY_TOOLSET})).toEqual([])
   })
 
