@@ -25,6 +25,8 @@ export interface BackupSource {
   name: string
   type: 'file' | 'dir'
   mode: number
+  uid: number
+  gid: number
   mtime: number
   /** Absolute path to read (a snapshot in staging for databases). */
   from: string
@@ -79,15 +81,20 @@ export async function snapshotDatabase(from: string, to: string, signal: AbortSi
   }
 }
 
+/** A member from a file's stat: mode, owner and mtime as on disk. */
+export function sourceOf(name: string, type: 'file' | 'dir', stat: Stats, from: string): BackupSource {
+  return {name, type, mode: stat.mode & 0o777, uid: stat.uid, gid: stat.gid, mtime: stat.mtimeMs, from}
+}
+
 /** Walks a tree: directories and regular files only; links and devices are skipped, never followed. */
 function walk(stateDir: string, rel: string, out: BackupSource[]): void {
   const path = join(stateDir, rel)
   const stat = lstatOrNull(path)
   if (!stat) return
   if (stat.isFile()) {
-    out.push({name: rel, type: 'file', mode: stat.mode & 0o777, mtime: stat.mtimeMs, from: path})
+    out.push(sourceOf(rel, 'file', stat, path))
   } else if (stat.isDirectory()) {
-    out.push({name: rel, type: 'dir', mode: stat.mode & 0o777, mtime: stat.mtimeMs, from: path})
+    out.push(sourceOf(rel, 'dir', stat, path))
     for (const child of readdirSync(path).sort()) walk(stateDir, `${rel}/${child}`, out)
   }
 }
@@ -100,7 +107,7 @@ export function listStateFiles(stateDir: string): BackupSource[] {
   const out: BackupSource[] = []
   for (const rel of STATE_FILES) {
     const stat = lstatOrNull(join(stateDir, rel))
-    if (stat?.isFile()) out.push({name: rel, type: 'file', mode: stat.mode & 0o777, mtime: stat.mtimeMs, from: join(stateDir, rel)})
+    if (stat?.isFile()) out.push(sourceOf(rel, 'file', stat, join(stateDir, rel)))
   }
   for (const rel of STATE_TREES) walk(stateDir, rel, out)
   const skills = join(stateDir, 'skills')

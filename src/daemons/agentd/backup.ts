@@ -14,7 +14,7 @@ import {openLedger, type Ledger} from '../../lib/ledger/ledger.js'
 import type {Logger} from '../../lib/log.js'
 import {fsyncDir, writeFileAtomic} from '../../lib/secure-file.js'
 import type {BackupCreateOutput, BackupInfo} from './api.js'
-import {listDatabases, listStateFiles, snapshotDatabase, type BackupSource} from './backup-sources.js'
+import {listDatabases, listStateFiles, snapshotDatabase, sourceOf, type BackupSource} from './backup-sources.js'
 
 /** The `backup.*` config keys, with the directory resolved. */
 export interface BackupSettings {
@@ -94,13 +94,13 @@ export function createBackupService(deps: BackupDeps) {
     for (const source of sources) {
       if (signal.aborted) throw new OsmodaError('UPSTREAM_TIMEOUT', 'backup aborted')
       if (source.type === 'dir') {
-        yield tarHeader({name: source.name, type: 'dir', mode: source.mode, mtime: source.mtime})
+        yield tarHeader({name: source.name, type: 'dir', mode: source.mode, uid: source.uid, gid: source.gid, mtime: source.mtime})
         continue
       }
       // Hash exactly the bytes that go into the archive.
       const data = readFileSync(source.from)
       manifest.files.push({path: source.name, sha256: createHash('sha256').update(data).digest('hex'), size_bytes: data.length})
-      yield tarHeader({name: source.name, type: 'file', mode: source.mode, mtime: source.mtime, data})
+      yield tarHeader({name: source.name, type: 'file', mode: source.mode, uid: source.uid, gid: source.gid, mtime: source.mtime, data})
       yield data
       yield tarPadding(data.length)
     }
@@ -120,7 +120,7 @@ export function createBackupService(deps: BackupDeps) {
       for (const rel of listDatabases(deps.stateDir)) {
         const to = join(staging, rel)
         await snapshotDatabase(join(deps.stateDir, rel), to, signal)
-        sources.push({name: rel, type: 'file', mode: statSync(join(deps.stateDir, rel)).mode & 0o777, mtime: now(), from: to})
+        sources.push(sourceOf(rel, 'file', statSync(join(deps.stateDir, rel)), to))
       }
       sources.push(...listStateFiles(deps.stateDir))
       const ledgerFacts = {size: 0, head_hash: null as string | null, latest_checkpoint_size: null as number | null}

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3'
 import {createHash} from 'node:crypto'
-import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {gzipSync} from 'node:zlib'
@@ -15,6 +15,9 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, {recursive: true, force: true})
 })
 
+// A daemon that runs as its own user (voice) must get its files back with their owner.
+const NOBODY = 65534
+const VOICE = Buffer.from('voice state')
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex')
 
 /** A temp install with a current state dir, and an archive of a 10-event ledger built by hand. */
@@ -45,11 +48,24 @@ function fixture(options: {tamper?: boolean; headHash?: string} = {}) {
     created_at: '2026-11-26T00:00:00.000Z',
     osmoda_version: '0.1.0',
     note: null,
-    files: [{path: 'ledger.db', sha256: sha(ledgerBytes), size_bytes: ledgerBytes.length}],
+    files: [
+      {path: 'ledger.db', sha256: sha(ledgerBytes), size_bytes: ledgerBytes.length},
+      {path: 'voice/voice.db', sha256: sha(VOICE), size_bytes: VOICE.length},
+    ],
     ledger: {size: 10, head_hash: options.headHash ?? head?.hash ?? null, latest_checkpoint_size: null},
   }
   const archive = join(base, 'bak.tar.gz')
-  writeFileSync(archive, gzipSync(buildTar([{name: 'ledger.db', type: 'file', mode: 0o600, data: ledgerBytes}, {name: 'manifest.json', type: 'file', mode: 0o600, data: Buffer.from(JSON.stringify(manifest))}])))
+  writeFileSync(
+    archive,
+    gzipSync(
+      buildTar([
+        {name: 'ledger.db', type: 'file', mode: 0o600, data: ledgerBytes},
+        {name: 'voice', type: 'dir', mode: 0o700, uid: NOBODY, gid: NOBODY},
+        {name: 'voice/voice.db', type: 'file', mode: 0o600, uid: NOBODY, gid: NOBODY, data: VOICE},
+        {name: 'manifest.json', type: 'file', mode: 0o600, data: Buffer.from(JSON.stringify(manifest))},
+      ]),
+    ),
+  )
   return {base, paths, archive, head}
 }
 
@@ -68,6 +84,14 @@ describe('restoreBackup', () => {
     expect(existsSync(join(f.paths.stateDir, 'current.txt'))).toBe(false)
     expect(readFileSync(join(`${f.paths.stateDir}.pre-restore-20261126T010203Z`, 'current.txt'), 'utf8')).toBe('current state')
     expect(JSON.parse(readFileSync(join(f.paths.stateDir, 'backup-restored.json'), 'utf8'))).toMatchObject({id: 'bak_01JDQZ9V7C4Y3M2N1P0Q9R8S7T', restored_by: 'operator:alice'})
+  })
+
+  it.skipIf(process.getuid?.() !== 0)('gives files back to their owners when run as root', async () => {
+    const f = fixture()
+    await restoreBackup({paths: f.paths, archive: f.archive, actor: 'operator:root', confirm: async () => true})
+    const stat = statSync(join(f.paths.stateDir, 'voice', 'voice.db'))
+    expect([stat.uid, stat.gid, stat.mode & 0o777]).toEqual([NOBODY, NOBODY, 0o600])
+    expect(statSync(join(f.paths.stateDir, 'voice')).uid).toBe(NOBODY)
   })
 
   it('changes nothing when the operator says no', async () => {

@@ -1,4 +1,4 @@
-import {chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {chmodSync, cpSync, existsSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import {createHash} from 'node:crypto'
 import {connect} from 'node:net'
 import {basename, dirname, join} from 'node:path'
@@ -105,15 +105,18 @@ export function resolveArchive(ref: string, backupDir: string): string {
 }
 
 function extract(checked: CheckedArchive, staging: string): void {
+  // Run as root (production), files go back to the daemon users that owned them; otherwise to the caller.
+  const asRoot = process.getuid?.() === 0
   for (const entry of checked.entries) {
     const target = join(staging, entry.name)
     if (entry.type === 'dir') {
       mkdirSync(target, {recursive: true, mode: 0o700})
       chmodSync(target, entry.mode & 0o777 || 0o700)
-      continue
+    } else {
+      mkdirSync(dirname(target), {recursive: true, mode: 0o700})
+      writeFileSync(target, entry.data, {flag: 'wx', mode: entry.mode & 0o777 || 0o600})
     }
-    mkdirSync(dirname(target), {recursive: true, mode: 0o700})
-    writeFileSync(target, entry.data, {flag: 'wx', mode: entry.mode & 0o777 || 0o600})
+    if (asRoot) lchownSync(target, entry.uid, entry.gid)
   }
 }
 

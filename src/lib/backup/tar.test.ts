@@ -11,7 +11,7 @@ describe('ustar', () => {
     const long = `memory/${'c'.repeat(60)}/2026-11/${'m'.repeat(60)}.md`
     const archive = buildTar([
       {name: 'memory', type: 'dir', mode: 0o750},
-      {name: 'ledger.db', type: 'file', mode: 0o600, data: Buffer.from('SQLite format 3\0')},
+      {name: 'ledger.db', type: 'file', mode: 0o600, uid: 992, gid: 991, data: Buffer.from('SQLite format 3\0')},
       {name: long, type: 'file', mode: 0o644, data: Buffer.alloc(1000, 7)},
       {name: 'empty', type: 'file', mode: 0o600, data: Buffer.alloc(0)},
     ])
@@ -25,6 +25,7 @@ describe('ustar', () => {
       ['empty', 'file', 0o600, 0],
     ])
     expect(entries[2]?.data.equals(Buffer.alloc(1000, 7))).toBe(true)
+    expect([entries[1]?.uid, entries[1]?.gid]).toEqual([992, 991])
   })
 
   it('writes archives that GNU tar reads', () => {

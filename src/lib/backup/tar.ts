@@ -15,6 +15,8 @@ export interface TarEntry {
   /** `file`, `dir`, or `other:<typeflag>` for anything a backup never contains. */
   type: 'file' | 'dir' | `other:${string}`
   mode: number
+  uid: number
+  gid: number
   mtime: number
   /** Contents of a file; empty for everything else. */
   data: Buffer
@@ -25,6 +27,9 @@ export interface TarInput {
   name: string
   type: 'file' | 'dir'
   mode: number
+  /** Owner, so a restore run as root gives each daemon's files back to its user (default 0). */
+  uid?: number
+  gid?: number
   mtime?: number
   data?: Buffer
   /** Raw ustar typeflag, to craft hostile archives in tests (e.g. '2' symlink). */
@@ -64,8 +69,8 @@ export function tarHeader(input: TarInput): Buffer {
   const {prefix, name} = splitName(full)
   writeString(header, 0, 100, name)
   writeOctal(header, 100, 8, input.mode & 0o7777)
-  writeOctal(header, 108, 8, 0)
-  writeOctal(header, 116, 8, 0)
+  writeOctal(header, 108, 8, input.uid ?? 0)
+  writeOctal(header, 116, 8, input.gid ?? 0)
   writeOctal(header, 124, 12, size)
   writeOctal(header, 136, 12, Math.floor((input.mtime ?? 0) / 1000))
   header.write('        ', 148, 'ascii')
@@ -141,6 +146,8 @@ export function parseTar(archive: Buffer): TarEntry[] {
       name: type === 'dir' ? name.replace(/\/+$/, '') : name,
       type,
       mode: readOctal(block, 100, 8, 'mode'),
+      uid: readOctal(block, 108, 8, 'uid'),
+      gid: readOctal(block, 116, 8, 'gid'),
       mtime: readOctal(block, 136, 12, 'mtime') * 1000,
       data: type === 'file' ? Buffer.from(archive.subarray(start, end)) : Buffer.alloc(0),
     })
