@@ -45,10 +45,10 @@ function seededState() {
   return {base, state, ledger}
 }
 
-function service(state: string, ledger: Ledger, settings: Partial<BackupSettings> = {}, now = () => Date.now()) {
+function service(state: string, ledger: Ledger, settings: Partial<BackupSettings> = {}, now = () => Date.now(), deadline?: (ms: number) => AbortSignal) {
   const dir = join(state, '..', 'backups')
   const full = {dir, retentionDays: 7, keepMin: 3, timeoutSecs: 60, ...settings}
-  return {dir, backups: createBackupService({stateDir: state, ledger, log: silentLogger, version: '0.1.0', settings: () => full, now, newId: createIdGenerator({clock: now})})}
+  return {dir, backups: createBackupService({stateDir: state, ledger, log: silentLogger, version: '0.1.0', settings: () => full, now, newId: createIdGenerator({clock: now}), deadline})}
 }
 
 describe('backup create', () => {
@@ -120,12 +120,22 @@ describe('backup create', () => {
     expect(ledger.query({type: 'backup.pruned', limit: 1, order: 'desc'})[0]?.payload).toEqual({ids: [made[2]?.id, made[1]?.id, made[0]?.id]})
   })
 
-  it('gives up at the deadline with UPSTREAM_TIMEOUT and leaves no partial archive', async () => {
+  it('stops when the caller goes away and leaves no partial archive', async () => {
     const {state, ledger} = seededState()
     const {backups, dir} = service(state, ledger)
     const controller = new AbortController()
     controller.abort()
-    await expect(backups.create({}, 'agentd', controller.signal)).rejects.toMatchObject({code: 'UPSTREAM_TIMEOUT'})
+    await expect(backups.create({}, 'agentd', controller.signal)).rejects.toMatchObject({code: 'NOT_READY'})
+    expect(backups.list(50).backups).toEqual([])
+    expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([])
+  })
+
+  it('gives up at the deadline with UPSTREAM_TIMEOUT and leaves no partial archive', async () => {
+    // Given a deadline that has already passed
+    const {state, ledger} = seededState()
+    const {backups, dir} = service(state, ledger, {timeoutSecs: 1}, Date.now, () => AbortSignal.abort(new DOMException('timed out', 'TimeoutError')))
+    // When a backup runs / Then it stops with 504's code and a hint
+    await expect(backups.create({}, 'agentd')).rejects.toMatchObject({code: 'UPSTREAM_TIMEOUT', hint: expect.stringMatching(/timeoutSecs/)})
     expect(backups.list(50).backups).toEqual([])
     expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([])
   })

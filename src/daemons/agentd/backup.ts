@@ -13,7 +13,7 @@ import {formatTs} from '../../lib/ledger/format.js'
 import {openLedger, type Ledger} from '../../lib/ledger/ledger.js'
 import type {Logger} from '../../lib/log.js'
 import {fsyncDir, writeFileAtomic} from '../../lib/secure-file.js'
-import type {BackupCreateOutput, BackupInfo} from './api.js'
+import {BackupInfo, type BackupCreateOutput} from './api.js'
 import {listDatabases, listStateFiles, snapshotDatabase, sourceOf, type BackupSource} from './backup-sources.js'
 
 /** The `backup.*` config keys, with the directory resolved. */
@@ -34,6 +34,8 @@ export interface BackupDeps {
   settings: () => BackupSettings
   now?: () => number
   newId?: (prefix: string) => string
+  /** The deadline's signal (default AbortSignal.timeout); injectable so a test can run out of time at once. */
+  deadline?: (ms: number) => AbortSignal
 }
 
 type Info = z.output<typeof BackupInfo>
@@ -66,9 +68,10 @@ export function createBackupService(deps: BackupDeps) {
       const id = file.endsWith('.json') ? file.slice(0, -'.json'.length) : ''
       if (!BackupId.safeParse(id).success || !existsSync(backupArchivePath(dir, id))) continue
       try {
-        const info = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Info
+        const info = BackupInfo.parse(JSON.parse(readFileSync(join(dir, file), 'utf8')))
         infos.push({...info, id, path: backupArchivePath(dir, id)})
       } catch (error) {
+        // A damaged sidecar hides its backup from the list rather than failing the whole list.
         deps.log.warn('unreadable backup info', {file, error: (error as Error).message})
       }
     }
@@ -111,7 +114,8 @@ export function createBackupService(deps: BackupDeps) {
     yield TAR_END
   }
 
-  const build = async (id: string, note: string | null, settings: BackupSettings, signal: AbortSignal): Promise<{info: Info; manifest: BackupManifest}> => {
+  const build = async (id: string, note: string | null, settings: BackupSettings, deadline: AbortSignal, caller?: AbortSignal): Promise<{info: Info; manifest: BackupManifest}> => {
+    const signal = caller ? AbortSignal.any([deadline, caller]) : deadline
     const {dir} = settings
     const staging = mkdtempSync(join(dir, `.${id}.staging-`))
     const temp = join(dir, `.${id}.tar.gz.tmp`)
@@ -153,7 +157,8 @@ export function createBackupService(deps: BackupDeps) {
       return {info, manifest}
     } catch (error) {
       rmSync(temp, {force: true})
-      if (signal.aborted) throw new OsmodaError('UPSTREAM_TIMEOUT', `the backup did not finish within backup.timeoutSecs (${settings.timeoutSecs} s)`, {hint: 'raise backup.timeoutSecs in agentd.json', cause: error})
+      if (deadline.aborted) throw new OsmodaError('UPSTREAM_TIMEOUT', `the backup did not finish within backup.timeoutSecs (${settings.timeoutSecs} s)`, {hint: 'raise backup.timeoutSecs in agentd.json', cause: error})
+      if (caller?.aborted) throw new OsmodaError('NOT_READY', 'the backup was stopped: the caller went away or agentd is stopping', {hint: 'run it again', cause: error})
       throw error
     } finally {
       rmSync(staging, {recursive: true, force: true})
@@ -168,9 +173,9 @@ export function createBackupService(deps: BackupDeps) {
       try {
         const settings = deps.settings()
         mkdirSync(settings.dir, {recursive: true, mode: 0o700})
-        const deadline = AbortSignal.timeout(settings.timeoutSecs * 1000)
+        const deadline = (deps.deadline ?? AbortSignal.timeout)(settings.timeoutSecs * 1000)
         const id = newId('bak')
-        const {info, manifest} = await build(id, input.note ?? null, settings, signal ? AbortSignal.any([deadline, signal]) : deadline)
+        const {info, manifest} = await build(id, input.note ?? null, settings, deadline, signal)
         deps.ledger.append({type: 'backup.created', actor, payload: {id, size_bytes: info.size_bytes, sha256: info.sha256}})
         deps.log.info('backup created', {id, size_bytes: info.size_bytes, files: manifest.files.length})
         prune(settings, actor)
