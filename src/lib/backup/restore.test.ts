@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3'
 import {createHash} from 'node:crypto'
-import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {gzipSync} from 'node:zlib'
@@ -92,6 +92,15 @@ describe('restoreBackup', () => {
     const stat = statSync(join(f.paths.stateDir, 'voice', 'voice.db'))
     expect([stat.uid, stat.gid, stat.mode & 0o777]).toEqual([NOBODY, NOBODY, 0o600])
     expect(statSync(join(f.paths.stateDir, 'voice')).uid).toBe(NOBODY)
+  })
+
+  it.skipIf(process.getuid?.() !== 0)('carries tokens over with their modes and owners when run as root', async () => {
+    const f = fixture()
+    writeFileSync(join(f.paths.stateDir, 'tokens', 'agent'), 'osm_ag_current\n', {mode: 0o640})
+    chownSync(join(f.paths.stateDir, 'tokens', 'agent'), 0, NOBODY)
+    await restoreBackup({paths: f.paths, archive: f.archive, actor: 'operator:root', confirm: async () => true})
+    const stat = statSync(join(f.paths.stateDir, 'tokens', 'agent'))
+    expect([stat.uid, stat.gid, stat.mode & 0o777]).toEqual([0, NOBODY, 0o640])
   })
 
   it('changes nothing when the operator says no', async () => {

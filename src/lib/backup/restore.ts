@@ -1,4 +1,4 @@
-import {chmodSync, cpSync, existsSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {chmodSync, chownSync, cpSync, existsSync, lchownSync, lstatSync, readdirSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import {createHash} from 'node:crypto'
 import {connect} from 'node:net'
 import {basename, dirname, join} from 'node:path'
@@ -135,6 +135,22 @@ function checkStagedLedger(staging: string, checked: CheckedArchive): void {
   }
 }
 
+/**
+ * Copies tokens/ or identity/ with modes, times and, as root, owners: `tokens/agent` is 0640
+ * root:osmoda-agent in production and the agent runtime must still read it after the restore.
+ */
+function copyTreeKeepingOwners(from: string, to: string): void {
+  const asRoot = process.getuid?.() === 0
+  cpSync(from, to, {recursive: true, preserveTimestamps: true, verbatimSymlinks: true})
+  const fix = (src: string, dst: string) => {
+    const stat = lstatSync(src)
+    if (!stat.isSymbolicLink()) chmodSync(dst, stat.mode & 0o7777)
+    if (asRoot) lchownSync(dst, stat.uid, stat.gid)
+    if (stat.isDirectory()) for (const name of readdirSync(src)) fix(join(src, name), join(dst, name))
+  }
+  fix(from, to)
+}
+
 const compactTs = (date: Date) => date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '')
 
 /**
@@ -161,6 +177,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
   let swapped = false
   try {
     chmodSync(staging, current ? current.mode & 0o777 : 0o700)
+    if (current && process.getuid?.() === 0) chownSync(staging, current.uid, current.gid)
     extract(checked, staging)
     checkStagedLedger(staging, checked)
     const plan: RestorePlan = {id: manifest.id, archive: options.archive, created_at: manifest.created_at, files: manifest.files.length, ledger_size: manifest.ledger.size, state_dir: stateDir, previous_state_dir: previous}
@@ -171,8 +188,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     for (const dir of ['tokens', 'identity']) {
       const from = join(stateDir, dir)
       if (existsSync(from)) {
-        cpSync(from, join(staging, dir), {recursive: true, preserveTimestamps: true})
-        chmodSync(join(staging, dir), lstatSync(from).mode & 0o777)
+        copyTreeKeepingOwners(from, join(staging, dir))
         carried.push(dir)
       } else {
         warnings.push(`the current state has no ${dir}/ to carry over: run \`osmoda init\` before starting the daemons${dir === 'identity' ? ' (a new node identity signs checkpoints with a new key and origin)' : ''}`)
