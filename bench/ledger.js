@@ -35,7 +35,8 @@ function appendRate(dir, n) {
   return n / secs
 }
 
-function buildChain(path, n) {
+/** Bulk-builds a valid n-event ledger at `path` (shared with bench/backup.js). */
+export function buildChain(path, n) {
   // Bulk-built with the real row format, in one transaction, so the fixture is quick to make.
   const ledger = openLedger(path)
   ledger.close()

@@ -8,6 +8,7 @@ let
   agentdSettings = {
     inherit (cfg) logLevel;
     ledger = { inherit (cfg.agentd.ledger) checkpointEveryEvents checkpointEverySecs; };
+    backup = { inherit (cfg.agentd.backup) dir retentionDays keepMin timeoutSecs; };
   };
 in
 {
@@ -34,6 +35,37 @@ in
       default = 60;
       description = "Sign a ledger checkpoint at least this often when there are new events.";
     };
+    agentd.backup.enable = lib.mkOption {
+      type = lib.types.bool;
+      default = true;
+      description = "Run `osmoda backup create` on a schedule (osmoda-backup.timer).";
+    };
+    agentd.backup.schedule = lib.mkOption {
+      type = lib.types.str;
+      default = "*-*-* 03:00:00";
+      description = "systemd OnCalendar expression of the scheduled backup.";
+    };
+    agentd.backup.dir = lib.mkOption {
+      # A string, not a path: a path literal would be copied into the store by toJSON.
+      type = lib.types.strMatching "/.*";
+      default = "/var/backups/osmoda";
+      description = "Where agentd writes bak_<ULID>.tar.gz archives (mode 0600, directory 0700).";
+    };
+    agentd.backup.retentionDays = lib.mkOption {
+      type = lib.types.ints.unsigned;
+      default = 7;
+      description = "Delete backups older than this many days …";
+    };
+    agentd.backup.keepMin = lib.mkOption {
+      type = lib.types.ints.unsigned;
+      default = 3;
+      description = "… but always keep this many of the newest.";
+    };
+    agentd.backup.timeoutSecs = lib.mkOption {
+      type = lib.types.ints.between 1 3600;
+      default = 600;
+      description = "Deadline of one backup (POST /backup/create answers 504 past it).";
+    };
   };
 
   config = lib.mkIf cfg.enable {
@@ -53,7 +85,28 @@ in
     systemd.tmpfiles.rules = [
       "d /run/osmoda 0771 root osmoda-daemons -"
       "d /var/lib/osmoda 0771 root osmoda-daemons -"
+      "d ${cfg.agentd.backup.dir} 0700 root root -"
     ];
+
+    systemd.services.osmoda-backup = lib.mkIf cfg.agentd.backup.enable {
+      description = "osmoda: scheduled backup of the state (agentd POST /backup/create)";
+      after = [ "osmoda-agentd.service" ];
+      requires = [ "osmoda-agentd.service" ];
+      serviceConfig = {
+        Type = "oneshot";
+        ExecStart = "${osmoda} backup create --note scheduled";
+        UMask = "0077";
+      };
+    };
+
+    systemd.timers.osmoda-backup = lib.mkIf cfg.agentd.backup.enable {
+      wantedBy = [ "timers.target" ];
+      timerConfig = {
+        OnCalendar = cfg.agentd.backup.schedule;
+        Persistent = true;
+        RandomizedDelaySec = "15min";
+      };
+    };
 
     systemd.targets.osmoda = {
       description = "osmoda daemons";

@@ -1,5 +1,7 @@
 import {join} from 'node:path'
+import {existsSync} from 'node:fs'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {defaultBackupDir} from '../src/lib/backup/manifest.js'
 import {agentdApi} from '../src/daemons/agentd/api.js'
 import {openDatabase} from '../src/lib/db/open.js'
 import {rawRequest} from './helpers/raw-request.js'
@@ -38,6 +40,9 @@ afterAll(async () => {
   await agentd?.stopClean()
   await env?.cleanup()
 })
+
+// No case may leave an archive behind (the directory is created by the first real backup).
+const backupDir = () => defaultBackupDir(env.paths)
 
 const HASH = 'a'.repeat(64)
 const goodCall = {tool: 'system_health', toolset: 'agentd', args_sha256: HASH, outcome: 'ok', duration_ms: 1}
@@ -100,6 +105,17 @@ const cases: Case[] = [
   {name: 'consistency old > new', method: 'GET', path: '/ledger/proof/consistency?old=3&new=1', wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
   {name: 'verify to before from', method: 'POST', path: '/ledger/verify', body: json({from: 5, to: 2}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
   {name: 'verify from beyond head', method: 'POST', path: '/ledger/verify', body: json({from: 99999999}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'backup create malformed JSON', method: 'POST', path: '/backup/create', body: '{"note": ', wantStatus: 400, wantCode: 'INVALID_JSON'},
+  {name: 'backup create note not a string', method: 'POST', path: '/backup/create', body: json({note: 42}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'backup create oversized note', method: 'POST', path: '/backup/create', body: json({note: 'n'.repeat(201)}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'backup create unknown field', method: 'POST', path: '/backup/create', body: json({note: 'x', include: '/etc/shadow'}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'backup create path-like field', method: 'POST', path: '/backup/create', body: json({dir: '../../tmp'}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'backup create without token', method: 'POST', path: '/backup/create', role: 'none', body: json({}), wantStatus: 401, wantCode: 'UNAUTHENTICATED'},
+  {name: 'backup list limit 0', method: 'GET', path: '/backup/list?limit=0', wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'backup list negative limit', method: 'GET', path: '/backup/list?limit=-3', wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'backup list fractional limit', method: 'GET', path: '/backup/list?limit=2.5', wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'backup list unknown param', method: 'GET', path: '/backup/list?dir=/etc', wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'backup list without token', method: 'GET', path: '/backup/list', role: 'none', wantStatus: 401, wantCode: 'UNAUTHENTICATED'},
   {name: 'reload with a body field', method: 'POST', path: '/reload', body: json({force: true}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
   // Incidents
   {name: 'incident create malformed JSON', method: 'POST', path: '/incident/create', body: '{"name": "x"', wantStatus: 400, wantCode: 'INVALID_JSON'},
@@ -211,6 +227,7 @@ describe('agentd bad input', () => {
     expect((await ledger.ledgerStatus()).size).toBe(before)
     expect(incidentRows()).toBe(rowsBefore)
     if (c.wantCode === 'CONFLICT') expect(res.body.error.details).toEqual({state: 'resolved'})
+    expect(existsSync(backupDir())).toBe(false)
     ledger.close()
   })
 
@@ -228,6 +245,12 @@ describe('agentd bad input', () => {
     const res = await rawRequest(agentd.socket, 'GET', path, {headers: {authorization: `Bearer ${agent}`}})
     expect(res.status).toBe(200)
     expect(res.body.next_cursor).toBeNull()
+  })
+
+  it('clamps a huge backup list limit instead of failing', async () => {
+    const res = await rawRequest(agentd.socket, 'GET', '/backup/list?limit=99999999', {headers: {authorization: `Bearer ${operator}`}})
+    expect(res.status).toBe(200)
+    expect(res.body).toEqual({backups: []})
   })
 
   it('clamps a huge limit instead of failing', async () => {

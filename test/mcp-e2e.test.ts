@@ -51,12 +51,12 @@ describe('osmoda mcp over stdio against a real agentd', () => {
 
     // When the agent lists the tools
     const {tools} = await mcp.client.listTools()
-    // Then it sees the agentd tools with object schemas and explicit hints (SPEC §3: readers R I, incident tools none)
-    expect(tools.map((t) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'receipt_list', 'incident_create', 'incident_step'])
+    // Then it sees the agentd tools with object schemas and explicit hints (SPEC §3: readers R I; incident tools and backup_create none)
+    expect(tools.map((t) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list'])
     for (const tool of tools) {
       expect(tool.inputSchema.type).toBe('object')
       expect(tool.outputSchema?.type).toBe('object')
-      const reads = !tool.name.startsWith('incident_')
+      const reads = !tool.name.startsWith('incident_') && tool.name !== 'backup_create'
       expect(tool.annotations).toEqual({readOnlyHint: reads, destructiveHint: false, idempotentHint: reads, openWorldHint: false})
     }
 
@@ -134,6 +134,23 @@ describe('osmoda mcp over stdio against a real agentd', () => {
     operator.close()
   })
 
+  it('makes a backup through backup_create and finds it with backup_list', async () => {
+    // Given osmoda mcp as agent e2e
+    const mcp = await startMcp()
+    const operator = env.client('agentd', agentdApi)
+    // When the agent makes a backup and lists backups
+    const created = await mcp.client.callTool({name: 'backup_create', arguments: {note: 'from the agent'}})
+    expect(created.isError, text(created)).toBeFalsy()
+    const id = (created.structuredContent as {id: string}).id
+    const list = await mcp.client.callTool({name: 'backup_list', arguments: {limit: 1}})
+    // Then the list shows it, and the ledger says the agent made it
+    expect((list.structuredContent as {backups: {id: string; note: string}[]}).backups).toMatchObject([{id, note: 'from the agent'}])
+    expect(text(created)).toContain(id)
+    expect((await operator.eventsLog({type: 'backup.created', limit: 1})).events[0]).toMatchObject({actor: 'agent:e2e', payload: {id}})
+    await mcp.client.close()
+    operator.close()
+  })
+
   it('checks agentd with the agent token and never falls back to the operator token', async () => {
     // Given agentd is up, --check answers 0
     expect((await env.cli(['mcp', '--check'])).exitCode).toBe(0)
@@ -151,7 +168,7 @@ describe('osmoda mcp over stdio against a real agentd', () => {
   it('lists the catalogue without a daemon and rejects unknown toolsets', async () => {
     const list = await env.cli(['mcp', '--list', '--json'], {env: {OSMODA_RUN_DIR: join(env.base, 'no-daemons-here')}})
     expect(list.exitCode).toBe(0)
-    expect(list.json.result.tools.map((t: {name: string}) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'receipt_list', 'incident_create', 'incident_step'])
+    expect(list.json.result.tools.map((t: {name: string}) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list'])
     expect(list.json.result.tools[0].inputSchema.type).toBe('object')
     const table = await env.cli(['mcp', '--list', '--toolsets', 'agentd', '--read-only'])
     expect(table.stdout).toMatch(/^NAME +TOOLSET +ANNOTATIONS +TITLE\nsystem_health +agentd +R I +System health/)

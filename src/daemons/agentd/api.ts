@@ -176,6 +176,40 @@ export const ReceiptListInput = z.strictObject({
 })
 
 /** agentd's routes (this release: health, system facts, the ledger API, tool-call records, receipts, incidents). */
+/**
+ * Longest `backup.timeoutSecs`. POST /backup/create's deadline is a config value the caller cannot
+ * see, so clients wait this long plus 5 s and agentd's own deadline (504) answers first.
+ */
+export const MAX_BACKUP_TIMEOUT_SECS = 3600
+
+/** Client timeout for POST /backup/create. */
+export const BACKUP_CREATE_CLIENT_TIMEOUT_MS = (MAX_BACKUP_TIMEOUT_SECS + 5) * 1000
+
+/** Input of POST /backup/create (tool `backup_create`). */
+export const BackupCreateInput = z.strictObject({
+  note: z.string().max(200).optional().describe('Why this backup is made, e.g. "before upgrading postgres" (at most 200 characters)'),
+})
+
+/** One backup archive as GET /backup/list shows it. */
+export const BackupInfo = z.object({
+  id: z.string().describe('bak_<ULID>; pass it to `osmoda backup restore` (operator, offline)'),
+  path: z.string(),
+  size_bytes: z.number().int(),
+  sha256: Hex64.describe('SHA-256 of the .tar.gz archive'),
+  created_at: IsoTime,
+  note: z.string().nullable(),
+})
+
+/** Output of POST /backup/create. */
+export const BackupCreateOutput = BackupInfo.extend({
+  manifest: z.object({
+    files: z.number().int().describe('Number of files in the archive (besides manifest.json)'),
+    ledger_size: z.number().int().describe('Events in the archived ledger'),
+    ledger_head_hash: Hex64.nullable().describe('Hash of the archived ledger head'),
+  }),
+})
+
+/** agentd's routes (this release: health, system facts, the ledger API, tool-call records, backups). */
 export const agentdApi = {
   health: route('GET', '/health', {output: AgentdHealth, roles: OA}),
   reload: commonApi.reload,
@@ -231,6 +265,12 @@ export const agentdApi = {
   ledgerProofConsistency: route('GET', '/ledger/proof/consistency', {
     input: z.strictObject({old: z.number().int().min(1), new: z.number().int().min(1)}),
     output: z.object({old_size: z.number().int(), new_size: z.number().int(), hashes: z.array(z.string())}),
+    roles: OA,
+  }),
+  backupCreate: route('POST', '/backup/create', {input: BackupCreateInput, output: BackupCreateOutput, roles: OA}),
+  backupList: route('GET', '/backup/list', {
+    input: z.strictObject({limit: limit(50, 500)}),
+    output: z.object({backups: z.array(BackupInfo)}),
     roles: OA,
   }),
   ledgerVerify: route('POST', '/ledger/verify', {

@@ -3,7 +3,10 @@ import {createRpcServer} from '../../lib/rpc/server.js'
 import type {DaemonContext, DaemonDefinition, ReloadResult} from '../../lib/daemon/runtime.js'
 import {serveUntilAborted} from '../../lib/daemon/serve.js'
 import {loadNodeKeys} from '../../lib/identity.js'
+import {defaultBackupDir} from '../../lib/backup/manifest.js'
 import {agentdApi} from './api.js'
+import {createBackupService} from './backup.js'
+import {recordRestore} from './restore-marker.js'
 import {AgentdConfig} from './config.js'
 import {createHostFacts} from './host-facts.js'
 import {createLedgerMonitor} from './ledger-monitor.js'
@@ -31,8 +34,16 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
   const service = createAgentdService({ledger: ctx.ledger, monitor, host, version: ctx.version, startedAt})
   const incidents = createIncidentService({store: createIncidentStore(db), ledger: ctx.ledger})
   const receipts = createReceiptService({ledger: ctx.ledger})
+  recordRestore(ctx.paths, ctx.ledger, ctx.log)
 
   let config = ctx.config
+  const backups = createBackupService({
+    stateDir: ctx.paths.stateDir,
+    ledger: ctx.ledger,
+    log: ctx.log,
+    version: ctx.version,
+    settings: () => ({...config.backup, dir: config.backup.dir ?? defaultBackupDir(ctx.paths)}),
+  })
   const reload = async (): Promise<ReloadResult> => {
     const next = ctx.readConfig()
     auth.reload()
@@ -44,7 +55,7 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
   }
   ctx.onReload(reload)
 
-  const server = createRpcServer({daemon: 'agentd', version: ctx.version, api: agentdApi, handlers: agentdHandlers(service, reload, ctx.paths.runDir, {incidents, receipts}), auth, log: ctx.log})
+  const server = createRpcServer({daemon: 'agentd', version: ctx.version, api: agentdApi, handlers: agentdHandlers(service, reload, ctx.paths.runDir, {incidents, receipts, backups}), auth, log: ctx.log})
   host.start(ctx.signal)
   monitor.start(ctx.signal)
   try {
@@ -54,5 +65,5 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
   }
 }
 
-/** agentd: system facts, the ledger API, tool-call records, receipts and incidents. */
+/** agentd: system facts, the ledger API, tool-call records, receipts, incidents and backups. */
 export const agentd: DaemonDefinition<typeof AgentdConfig> = {name: 'agentd', configSchema: AgentdConfig, main}

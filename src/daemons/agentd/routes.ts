@@ -4,6 +4,7 @@ import type {ReloadResult} from '../../lib/daemon/runtime.js'
 import type {AgentdApi} from './api.js'
 import type {IncidentService} from './incidents.js'
 import type {ReceiptService} from './receipts.js'
+import type {BackupService} from './backup.js'
 import type {AgentdService} from './service.js'
 import {runSystemQuery} from './system/query.js'
 import {discoverServices} from './system/discover.js'
@@ -13,9 +14,9 @@ export function agentdHandlers(
   service: AgentdService,
   reload: () => Promise<ReloadResult>,
   runDir: string,
-  records: {incidents: IncidentService; receipts: ReceiptService},
+  records: {incidents: IncidentService; receipts: ReceiptService; backups: BackupService},
 ): Handlers<AgentdApi> {
-  const {incidents, receipts} = records
+  const {incidents, receipts, backups} = records
   return {
     health: () => service.health(),
     reload: () => reload(),
@@ -29,6 +30,8 @@ export function agentdHandlers(
     ledgerCheckpoints: (input) => service.checkpoints(input),
     ledgerProofInclusion: (input) => service.inclusion(input.seq, input.size),
     ledgerProofConsistency: (input) => service.consistency(input.old, input.new),
+    backupCreate: (input, ctx) => backups.create(input, ctx.actor, ctx.signal),
+    backupList: (input) => backups.list(input.limit),
     ledgerVerify: (input) => service.requestVerify(input.from, input.to),
     receiptList: (input) => receipts.list(input),
     receiptGet: (input) => receipts.get(input.id),

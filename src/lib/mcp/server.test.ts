@@ -67,6 +67,15 @@ const INCIDENT: Output<'incidentCreate'> = {
   created_at: '2026-01-01T00:00:00.000Z',
   resolved_at: '2026-01-01T00:00:00.000Z',
 }
+const BACKUP_INFO: Output<'backupList'>['backups'][number] = {
+  id: 'bak_01JDQZ9V7C4Y3M2N1P0Q9R8S7T',
+  path: '/var/backups/osmoda/bak_01JDQZ9V7C4Y3M2N1P0Q9R8S7T.tar.gz',
+  size_bytes: 123456,
+  sha256: 'c'.repeat(64),
+  created_at: '2026-01-01T03:00:00.000Z',
+  note: 'nightly',
+}
+const BACKUP: Output<'backupCreate'> = {...BACKUP_INFO, manifest: {files: 4, ledger_size: 12, ledger_head_hash: 'd'.repeat(64)}}
 
 /** A seam fake of agentd's typed client: every route refuses unless the test provides it. */
 function fakeAgentd(overrides: Partial<Agentd> = {}): {agentd: Agentd; calls: {route: string; input: unknown}[]} {
@@ -96,6 +105,8 @@ function fakeAgentd(overrides: Partial<Agentd> = {}): {agentd: Agentd; calls: {r
     incidentStep: answer('incidentStep', INCIDENT),
     incidentGet: unexpected('incidentGet'),
     incidentList: unexpected('incidentList'),
+    backupCreate: answer('backupCreate', BACKUP),
+    backupList: answer('backupList', {backups: [BACKUP_INFO]}),
     follow: async function* () {
       yield* []
       throw new Error('unexpected follow')
@@ -124,7 +135,7 @@ describe('osmoda MCP server: tools/list', () => {
   it('lists the agentd tools with object schemas and all four annotations', async () => {
     const mcp = await connect()
     const {tools} = await mcp.client.listTools()
-    expect(tools.map((t) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'receipt_list', 'incident_create', 'incident_step'])
+    expect(tools.map((t) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list'])
     for (const tool of tools) {
       expect(tool.inputSchema.type).toBe('object')
       expect(tool.outputSchema?.type).toBe('object')
@@ -132,10 +143,24 @@ describe('osmoda MCP server: tools/list', () => {
       expect(tool.description?.length).toBeGreaterThan(80)
       expect(tool.title).toBeTruthy()
       for (const hint of ['readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint'] as const) expect(typeof tool.annotations?.[hint]).toBe('boolean')
-      // SPEC §3: the readers are R I, incident_create and incident_step carry no hint at all
-      const reads = !tool.name.startsWith('incident_')
+      // SPEC §3: the readers are R I, incident_create, incident_step and backup_create carry no hint at all
+      const reads = !tool.name.startsWith('incident_') && tool.name !== 'backup_create'
       expect(tool.annotations, tool.name).toMatchObject({readOnlyHint: reads, destructiveHint: false, idempotentHint: reads, openWorldHint: false})
     }
+    // SPEC §3's Ann. column: R I for the read-only tools, none for incident_create, incident_step and backup_create.
+    const readOnly = {readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false}
+    const none = {readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false}
+    expect(Object.fromEntries(tools.map((t) => [t.name, t.annotations]))).toEqual({
+      system_health: readOnly,
+      system_query: readOnly,
+      system_discover: readOnly,
+      event_log: readOnly,
+      receipt_list: readOnly,
+      incident_create: none,
+      incident_step: none,
+      backup_create: none,
+      backup_list: readOnly,
+    })
     const byName = new Map(tools.map((t) => [t.name, t]))
     expect(byName.get('system_query')?.inputSchema.required).toEqual(['query'])
     expect(Object.keys(byName.get('event_log')?.inputSchema.properties ?? {}).sort()).toEqual(['actor', 'after', 'before', 'limit', 'type'])
@@ -331,7 +356,7 @@ describe('osmoda MCP server: selection', () => {
   }
 
   it('lists only what the role may call', async () => {
-    expect(await names({role: 'agent'})).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'receipt_list', 'incident_create', 'incident_step', 'wallet_probe'])
+    expect(await names({role: 'agent'})).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list', 'wallet_probe'])
     expect(await names({role: 'operator'})).toContain('ledger_checkpoint_now')
   })
 
@@ -343,7 +368,7 @@ describe('osmoda MCP server: selection', () => {
 
   it('keeps only the selected toolsets', async () => {
     expect(await names({toolsets: ['keyd']})).toEqual(['wallet_probe'])
-    expect(await names({toolsets: ['agentd']})).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'receipt_list', 'incident_create', 'incident_step'])
+    expect(await names({toolsets: ['agentd']})).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list'])
     expect(await names({toolsets: ['voice'], registry: TOOLS_BY_TOOLSET})).toEqual([])
   })
 

@@ -1,4 +1,4 @@
-import {agentdApi} from '../../../daemons/agentd/api.js'
+import {agentdApi, BACKUP_CREATE_CLIENT_TIMEOUT_MS} from '../../../daemons/agentd/api.js'
 import {defineTool, type AnyTool} from '../define-tool.js'
 
 const READ_ONLY = {readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false} as const
@@ -151,5 +151,42 @@ export const incidentStep = defineTool({
   run: (clients, args) => clients.agentd.incidentStep(args),
 })
 
+const mib = (bytes: number): string => `${(bytes / 1024 ** 2).toFixed(1)} MiB`
+
+/** backup_create: a consistent backup of osmoda's state from agentd POST /backup/create. */
+export const backupCreate = defineTool({
+  name: 'backup_create',
+  title: 'Back up osmoda state',
+  description:
+    'Makes a consistent backup of osmoda\'s own state on this server: the audit ledger, every daemon database, memories, generated ' +
+    'skills and operator policies, as one compressed archive with a manifest of SHA-256 sums. Tokens, node identity keys and key-' +
+    'encryption keys are never included. Returns the backup id, archive path, size, sha256 and the archived ledger head. Old backups ' +
+    'are pruned per retention. Use it before risky changes or when an incident needs a snapshot; only one backup runs at a time ' +
+    '(CONFLICT while another runs). Restoring is an offline operator action (`osmoda backup restore`), not a tool.',
+  toolset: 'agentd',
+  route: agentdApi.backupCreate,
+  annotations: {readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false},
+  summarize: (b) => `backup ${b.id}: ${mib(b.size_bytes)}, ${b.manifest.files} files, ledger at ${b.manifest.ledger_size} events`,
+  run: (clients, args) => clients.agentd.backupCreate(args, {timeoutMs: BACKUP_CREATE_CLIENT_TIMEOUT_MS}),
+})
+
+/** backup_list: the backups on this server from agentd GET /backup/list. */
+export const backupList = defineTool({
+  name: 'backup_list',
+  title: 'List backups',
+  description:
+    'Lists the backups kept on this server, newest first: id (bak_<ULID>), archive path, size in bytes, sha256, created_at and the ' +
+    'note given when it was made. Use it to check that recent backups exist before a risky change or in a daily briefing; it ' +
+    'changes nothing.',
+  toolset: 'agentd',
+  route: agentdApi.backupList,
+  annotations: READ_ONLY,
+  summarize: (l) => {
+    const newest = l.backups[0]
+    return `${l.backups.length} backup${l.backups.length === 1 ? '' : 's'}${newest ? `; newest ${newest.id} at ${newest.created_at} (${mib(newest.size_bytes)})` : ''}`
+  },
+  run: (clients, args) => clients.agentd.backupList(args),
+})
+
 /** agentd's tools in catalogue order. */
-export const AGENTD_TOOLS: readonly AnyTool[] = [systemHealth, systemQuery, systemDiscover, eventLog, receiptList, incidentCreate, incidentStep]
+export const AGENTD_TOOLS: readonly AnyTool[] = [systemHealth, systemQuery, systemDiscover, eventLog, receiptList, incidentCreate, incidentStep, backupCreate, backupList]
