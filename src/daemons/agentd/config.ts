@@ -10,6 +10,11 @@ export const AgentdConfig = z.strictObject({
       checkpointEverySecs: z.number().int().min(1).max(86_400).default(60),
     })
     .prefault({}),
+  memory: z
+    .strictObject({
+      scanSecs: z.number().int().min(1).max(86_400).default(60).describe('How often the memory files are scanned for hand edits and deletions'),
+    })
+    .prefault({}),
 })
 
 /** agentd's validated config. */

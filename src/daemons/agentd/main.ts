@@ -1,3 +1,4 @@
+import {join} from 'node:path'
 import {createTokenAuth} from '../../lib/rpc/auth.js'
 import {createRpcServer} from '../../lib/rpc/server.js'
 import type {DaemonContext, DaemonDefinition, ReloadResult} from '../../lib/daemon/runtime.js'
@@ -7,6 +8,7 @@ import {agentdApi} from './api.js'
 import {AgentdConfig} from './config.js'
 import {createHostFacts} from './host-facts.js'
 import {createLedgerMonitor} from './ledger-monitor.js'
+import {createMemoryService} from './memory/service.js'
 import {openAgentdDb} from './store.js'
 import {agentdHandlers} from './routes.js'
 import {createAgentdService} from './service.js'
@@ -26,6 +28,12 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
   const host = createHostFacts()
   const db = openAgentdDb(ctx.paths)
   const service = createAgentdService({ledger: ctx.ledger, monitor, host, version: ctx.version, startedAt})
+  const memory = createMemoryService({
+    dir: join(ctx.paths.stateDir, 'memory'),
+    indexPath: join(ctx.paths.daemonStateDir('agentd'), 'memory-index.db'),
+    ledger: ctx.ledger,
+    log: ctx.log.child({component: 'memory'}),
+  })
 
   let config = ctx.config
   const reload = async (): Promise<ReloadResult> => {
@@ -39,12 +47,15 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
   }
   ctx.onReload(reload)
 
-  const server = createRpcServer({daemon: 'agentd', version: ctx.version, api: agentdApi, handlers: agentdHandlers(service, reload, ctx.paths.runDir), auth, log: ctx.log})
+  const server = createRpcServer({daemon: 'agentd', version: ctx.version, api: agentdApi, handlers: agentdHandlers(service, memory, reload, ctx.paths.runDir), auth, log: ctx.log})
   host.start(ctx.signal)
   monitor.start(ctx.signal)
+  memory.start(config.memory.scanSecs, ctx.signal)
   try {
     await serveUntilAborted(ctx, server)
   } finally {
+    await memory.settle()
+    memory.close()
     db.close()
   }
 }

@@ -73,6 +73,11 @@ function fakeAgentd(overrides: Partial<Agentd> = {}): {agentd: Agentd; calls: {r
     ledgerProofInclusion: unexpected('ledgerProofInclusion'),
     ledgerProofConsistency: unexpected('ledgerProofConsistency'),
     ledgerVerify: unexpected('ledgerVerify'),
+    memoryStore: unexpected('memoryStore'),
+    memoryIngest: unexpected('memoryIngest'),
+    memoryRecall: unexpected('memoryRecall'),
+    memoryHealth: unexpected('memoryHealth'),
+    memoryReindex: unexpected('memoryReindex'),
     follow: async function* () {
       yield* []
       throw new Error('unexpected follow')
