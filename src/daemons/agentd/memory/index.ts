@@ -38,7 +38,7 @@ CREATE TABLE memory_tags (tag TEXT NOT NULL, memory_rowid INTEGER NOT NULL, PRIM
 CREATE VIRTUAL TABLE memories_fts USING fts5(summary, tags, detail, category, content='memories', content_rowid='rowid', tokenize='porter unicode61');
 CREATE TRIGGER memories_ai AFTER INSERT ON memories BEGIN
   INSERT INTO memories_fts(rowid, summary, tags, detail, category) VALUES (new.rowid, new.summary, new.tags, new.detail, new.category);
-  INSERT INTO memory_tags(tag, memory_rowid) SELECT value, new.rowid FROM json_each(new.tags);
+  INSERT OR IGNORE INTO memory_tags(tag, memory_rowid) SELECT value, new.rowid FROM json_each(new.tags);
 END;
 CREATE TRIGGER memories_ad AFTER DELETE ON memories BEGIN
   INSERT INTO memories_fts(memories_fts, rowid, summary, tags, detail, category) VALUES ('delete', old.rowid, old.summary, old.tags, old.detail, old.category);
