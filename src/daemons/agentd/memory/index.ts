@@ -185,18 +185,20 @@ function wrap(db: Database.Database, path: string): MemoryIndex {
     const key = where.join(' AND ')
     let statement = statements.get(key)
     if (!statement) {
-      // Rank and count every filtered hit on narrow columns, then fetch the text of the top few.
+      // Rank and count every filtered hit on the rowid alone, then fetch the text of the top few.
+      // Without filters the FTS table is scanned alone: joining every hit to memories doubles the
+      // cost of a common term. Ties break on rowid (newest first): rebuilds insert in id order,
+      // which is creation order, so a rebuilt index ranks ties as the original did.
+      const hits =
+        where.length === 1
+          ? `SELECT rowid AS rid, bm25(memories_fts, 3.0, 2.0, 1.0, 1.0) AS rank FROM memories_fts WHERE ${key}`
+          : `SELECT memories_fts.rowid AS rid, bm25(memories_fts, 3.0, 2.0, 1.0, 1.0) AS rank FROM memories_fts JOIN memories m ON m.rowid = memories_fts.rowid WHERE ${key}`
       statement = db.prepare(
-        `WITH hits AS (
-           SELECT memories_fts.rowid AS rid, bm25(memories_fts, 3.0, 2.0, 1.0, 1.0) AS rank, m.ts_ms AS ts_ms, m.id AS id
-           FROM memories_fts JOIN memories m ON m.rowid = memories_fts.rowid
-           WHERE ${key}
-         ), top AS (
-           SELECT rid, rank, count(*) OVER () AS total FROM hits ORDER BY rank, ts_ms DESC, id DESC LIMIT @limit
-         )
+        `WITH hits AS MATERIALIZED (${hits}),
+         top AS (SELECT rid, rank, count(*) OVER () AS total FROM hits ORDER BY rank, rid DESC LIMIT @limit)
          SELECT m.id, m.ts, m.category, m.subcategory, m.source, m.agent_id, m.summary, m.detail, m.tags, -top.rank AS score, top.total
          FROM top JOIN memories m ON m.rowid = top.rid
-         ORDER BY top.rank, m.ts_ms DESC, m.id DESC`,
+         ORDER BY top.rank, top.rid DESC`,
       )
       statements.set(key, statement)
     }

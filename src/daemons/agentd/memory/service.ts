@@ -106,7 +106,14 @@ export function createMemoryService(deps: MemoryServiceDeps) {
   }
 
   function fillSync(target: MemoryIndex): number {
-    return target.insertMany(loadRows(listMemoryFiles(dir)))
+    return target.insertMany(loadRows(filesInIdOrder()))
+  }
+
+  // Rows go in in id (= creation) order so that rowids, which break exact score ties, follow the
+  // order in which the memories were stored.
+  function filesInIdOrder() {
+    const name = (rel: string) => rel.slice(rel.lastIndexOf('/') + 1)
+    return listMemoryFiles(dir).sort((a, b) => (name(a.rel) < name(b.rel) ? -1 : name(a.rel) > name(b.rel) ? 1 : 0))
   }
 
   /** Brings the index in line with the files: new or edited (mtime/size) files re-read, vanished ones dropped. */
@@ -130,7 +137,7 @@ export function createMemoryService(deps: MemoryServiceDeps) {
     removeIndexFiles(temp)
     const fresh = openMemoryIndex(temp)
     try {
-      const files = listMemoryFiles(dir)
+      const files = filesInIdOrder()
       for (let i = 0; i < files.length; i += BATCH) {
         fresh.insertMany(loadRows(files.slice(i, i + BATCH)))
         // Yield between batches so requests keep being served from the old index.
