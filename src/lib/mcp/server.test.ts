@@ -46,6 +46,13 @@ const DISCOVER: Output<'systemDiscover'> = {
   total_systemd_services: 20,
   systemd: 'available',
 }
+const STORED: Output<'memoryStore'> = {id: 'mem_01JDQ7Z8X9Y0ABCDEFGHJKMNPQ', seq: 9, path: '/var/lib/osmoda/memory/fix/2026-11/mem_01JDQ7Z8X9Y0ABCDEFGHJKMNPQ.md'}
+const RECALL: Output<'memoryRecall'> = {
+  query: 'nginx',
+  memories: [{id: STORED.id, ts: '2026-11-25T21:30:00.123Z', category: 'fix', subcategory: null, source: 'agent:ops', agent_id: 'ops', summary: 'nginx reload after cert renewal', detail: '', tags: ['nginx'], relevance: 1}],
+  total_matches: 1,
+  truncated: false,
+}
 const PAGE: Output<'eventsLog'> = {
   events: [{seq: 3, ts: '2026-01-01T00:00:00.000Z', type: 'daemon.started', actor: 'agentd', payload: {daemon: 'agentd'}, prev_hash: 'a'.repeat(64), hash: 'b'.repeat(64)}],
   next_cursor: null,
@@ -73,9 +80,9 @@ function fakeAgentd(overrides: Partial<Agentd> = {}): {agentd: Agentd; calls: {r
     ledgerProofInclusion: unexpected('ledgerProofInclusion'),
     ledgerProofConsistency: unexpected('ledgerProofConsistency'),
     ledgerVerify: unexpected('ledgerVerify'),
-    memoryStore: unexpected('memoryStore'),
+    memoryStore: answer('memoryStore', STORED),
     memoryIngest: unexpected('memoryIngest'),
-    memoryRecall: unexpected('memoryRecall'),
+    memoryRecall: answer('memoryRecall', RECALL),
     memoryHealth: unexpected('memoryHealth'),
     memoryReindex: unexpected('memoryReindex'),
     follow: async function* () {
@@ -147,6 +154,8 @@ describe('osmoda MCP server: tools/call', () => {
     {tool: 'system_query', args: {query: 'hostname'}, canonical: '{"query":"hostname"}', route: 'systemQuery', want: QUERY, summary: /^hostname: \{"hostname":"box"\}/},
     {tool: 'system_discover', args: {}, canonical: '{}', route: 'systemDiscover', want: DISCOVER, summary: /^1 services on 3 listening ports \(systemd available\): nginx:80/},
     {tool: 'event_log', args: {type: 'daemon.*', limit: 5}, canonical: '{"limit":5,"type":"daemon.*"}', route: 'eventsLog', want: PAGE, summary: /^1 events \(seq 3\.\.3\)$/},
+    {tool: 'memory_store', args: {summary: 'nginx reload after cert renewal', tags: ['nginx']}, canonical: '{"summary":"nginx reload after cert renewal","tags":["nginx"]}', route: 'memoryStore', want: STORED, summary: /^stored mem_01JDQ7Z8X9Y0ABCDEFGHJKMNPQ \(ledger seq 9\)$/},
+    {tool: 'memory_recall', args: {query: 'nginx'}, canonical: '{"query":"nginx"}', route: 'memoryRecall', want: RECALL, summary: /^1 of 1 memories; best: mem_01JDQ7Z8X9Y0ABCDEFGHJKMNPQ: nginx reload/},
   ] as const
 
   for (const c of cases) {
