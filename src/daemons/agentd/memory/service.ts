@@ -60,7 +60,15 @@ export function createMemoryService(deps: MemoryServiceDeps) {
 
   let lastReindexAt: string | null = null
   let reindexing: Promise<void> | null = null
+  // The full integrity check reads the whole index, so it runs at start and after each rebuild;
+  // in between, a corruption error from SQLite marks the index bad until the next reindex.
+  let indexOk = true
   let index = openOrRebuild()
+
+  const noteFailure = (error: unknown) => {
+    const code = (error as {code?: string}).code ?? ''
+    if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') indexOk = false
+  }
 
   function openOrRebuild(): MemoryIndex {
     let reason: string | null = indexExists(indexPath) ? null : 'missing'
@@ -152,6 +160,7 @@ export function createMemoryService(deps: MemoryServiceDeps) {
     index.close()
     replaceIndexFile(temp, indexPath)
     index = openMemoryIndex(indexPath)
+    indexOk = true
     // Memories stored while the rebuild ran went to the old index; their files are picked up here.
     scanInto(index)
     recordReindex(index, index.count(), 'requested')
@@ -175,7 +184,13 @@ export function createMemoryService(deps: MemoryServiceDeps) {
     }
     const rel = writeMemoryFile(dir, memory)
     const stat = statSync(join(dir, rel))
-    index.upsert(memory, {path: rel, mtime_ms: Math.floor(stat.mtimeMs), size: stat.size})
+    try {
+      index.upsert(memory, {path: rel, mtime_ms: Math.floor(stat.mtimeMs), size: stat.size})
+    } catch (error) {
+      // The file is the memory: it is stored; a broken index only delays finding it until a reindex.
+      noteFailure(error)
+      log.error('memory indexed late: the index refused the row', {id: memory.id, error: (error as Error).message})
+    }
     return {memory, path: join(dir, rel)}
   }
 
@@ -202,6 +217,7 @@ export function createMemoryService(deps: MemoryServiceDeps) {
       try {
         result = index.recall({terms, limit: input.max_results, window, category: input.category, tags: input.tags})
       } catch (error) {
+        noteFailure(error)
         // Terms are quoted before they reach FTS5, so this is a safety net, never a 500.
         if ((error as {code?: string}).code?.startsWith('SQLITE_ERROR')) {
           throw new UsageError(`the recall query could not be searched: ${(error as Error).message}`, {details: ['query: not searchable'], hint: 'use plain words, "phrases" or prefix* terms'})
@@ -218,7 +234,7 @@ export function createMemoryService(deps: MemoryServiceDeps) {
     },
 
     health() {
-      const ok = index.check()
+      const ok = indexOk
       return {
         status: reindexing ? ('reindexing' as const) : ok ? ('ok' as const) : ('degraded' as const),
         memory_count: index.count(),
@@ -246,6 +262,7 @@ export function createMemoryService(deps: MemoryServiceDeps) {
           const {updated, removed} = scanInto(index)
           if (updated || removed) log.info('memory scan', {updated, removed})
         } catch (error) {
+          noteFailure(error)
           log.error('memory scan failed', {error: (error as Error).message})
         }
       }, scanSecs * 1000)
