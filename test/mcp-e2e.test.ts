@@ -51,12 +51,13 @@ describe('osmoda mcp over stdio against a real agentd', () => {
 
     // When the agent lists the tools
     const {tools} = await mcp.client.listTools()
-    // Then it sees the four agentd tools with object schemas and explicit hints
-    expect(tools.map((t) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log'])
+    // Then it sees the agentd tools with object schemas and explicit hints
+    expect(tools.map((t) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'memory_store', 'memory_recall'])
     for (const tool of tools) {
       expect(tool.inputSchema.type).toBe('object')
       expect(tool.outputSchema?.type).toBe('object')
-      expect(tool.annotations).toEqual({readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false})
+      const writes = tool.name === 'memory_store'
+      expect(tool.annotations).toEqual({readOnlyHint: !writes, destructiveHint: false, idempotentHint: !writes, openWorldHint: false})
     }
 
     // When it calls each tool (the SDK client validates structuredContent against outputSchema)
@@ -94,6 +95,13 @@ describe('osmoda mcp over stdio against a real agentd', () => {
     expect(after).toHaveLength(5)
     expect(after[4]).toMatchObject({actor: 'agent:e2e', payload: {tool: 'event_log', outcome: 'error', error_code: 'VALIDATION_FAILED', args_sha256: sha256('{"limit":0}')}})
 
+    // When the agent stores a memory and recalls it
+    const stored = await mcp.client.callTool({name: 'memory_store', arguments: {summary: 'e2e: nginx needed a reload after the cert renewal', category: 'fix', tags: ['nginx']}})
+    const recalled = await mcp.client.callTool({name: 'memory_recall', arguments: {query: 'reloading nginx', category: 'fix'}})
+    // Then the memory is found, stored as agent e2e
+    expect(stored.isError, text(stored)).toBeFalsy()
+    expect(recalled.structuredContent).toMatchObject({total_matches: 1, memories: [{id: (stored.structuredContent as {id: string}).id, agent_id: 'e2e', relevance: 1}]})
+
     // When the client closes stdin
     const pid = mcp.transport.pid
     const closing = Date.now()
@@ -121,7 +129,7 @@ describe('osmoda mcp over stdio against a real agentd', () => {
   it('lists the catalogue without a daemon and rejects unknown toolsets', async () => {
     const list = await env.cli(['mcp', '--list', '--json'], {env: {OSMODA_RUN_DIR: join(env.base, 'no-daemons-here')}})
     expect(list.exitCode).toBe(0)
-    expect(list.json.result.tools.map((t: {name: string}) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log'])
+    expect(list.json.result.tools.map((t: {name: string}) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'memory_store', 'memory_recall'])
     expect(list.json.result.tools[0].inputSchema.type).toBe('object')
     const table = await env.cli(['mcp', '--list', '--toolsets', 'agentd', '--read-only'])
     expect(table.stdout).toMatch(/^NAME +TOOLSET +ANNOTATIONS +TITLE\nsystem_health +agentd +R I +System health/)
