@@ -41,6 +41,7 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
     auth.reload()
     const changed = (Object.keys(next) as (keyof AgentdConfig)[]).filter((key) => JSON.stringify(next[key]) !== JSON.stringify(config[key]))
     monitor.setSchedule(next.ledger.checkpointEveryEvents, next.ledger.checkpointEverySecs)
+    memory.setScanSecs(next.memory.scanSecs)
     config = next
     ctx.log.info('reloaded', {changed})
     return {reloaded: true, changed}

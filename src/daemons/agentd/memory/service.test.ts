@@ -210,3 +210,26 @@ describe('memory service', () => {
     expect(env.ledger.query({type: 'memory.reindexed', limit: 1, order: 'desc'})[0]?.payload).toMatchObject({count: 1, reason: 'requested'})
   })
 })
+
+describe('memory scan schedule', () => {
+  it('scans on its interval, follows a new interval, and stops on abort', async () => {
+    // Given a service scanning every 60 s
+    const env = setup()
+    const service = env.open()
+    const stored = service.store({summary: 'scheduled scan subject', category: 'general'}, {actor: 'operator:root', agentId: null})
+    const controller = new AbortController()
+    service.start(60, controller.signal)
+    appendFileSync(stored.path, '\n## Detail\n\nmarmalade\n')
+    // When the interval is changed to 1 s (as a reload does)
+    service.setScanSecs(1)
+    let found = 0
+    for (let i = 0; i < 40 && !found; i++) {
+      await new Promise((r) => setTimeout(r, 100))
+      found = service.recall({query: 'marmalade', max_results: 1}).memories.length
+    }
+    // Then the edit is indexed without a reindex
+    expect(found).toBe(1)
+    controller.abort()
+    service.setScanSecs(1)
+  })
+})

@@ -65,6 +65,22 @@ export function createMemoryService(deps: MemoryServiceDeps) {
   let indexOk = true
   let index = openOrRebuild()
 
+  let timer: NodeJS.Timeout | undefined
+  const schedule = (scanSecs: number) => {
+    clearInterval(timer)
+    timer = setInterval(() => {
+      if (reindexing) return
+      try {
+        const {updated, removed} = scanInto(index)
+        if (updated || removed) log.info('memory scan', {updated, removed})
+      } catch (error) {
+        noteFailure(error)
+        log.error('memory scan failed', {error: (error as Error).message})
+      }
+    }, scanSecs * 1000)
+    timer.unref()
+  }
+
   const noteFailure = (error: unknown) => {
     const code = (error as {code?: string}).code ?? ''
     if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') indexOk = false
@@ -254,20 +270,19 @@ export function createMemoryService(deps: MemoryServiceDeps) {
       return {state: 'running'}
     },
 
-    /** Runs the periodic scan until `signal` aborts. */
+    /** Runs the periodic scan every `scanSecs` until `signal` aborts. */
     start(scanSecs: number, signal: AbortSignal): void {
-      const timer = setInterval(() => {
-        if (reindexing) return
-        try {
-          const {updated, removed} = scanInto(index)
-          if (updated || removed) log.info('memory scan', {updated, removed})
-        } catch (error) {
-          noteFailure(error)
-          log.error('memory scan failed', {error: (error as Error).message})
-        }
-      }, scanSecs * 1000)
-      timer.unref()
-      signal.addEventListener('abort', () => clearInterval(timer), {once: true})
+      const stop = () => {
+        clearInterval(timer)
+        timer = undefined
+      }
+      signal.addEventListener('abort', stop, {once: true})
+      if (!signal.aborted) schedule(scanSecs)
+    },
+
+    /** Changes the scan interval (config reload). */
+    setScanSecs(scanSecs: number): void {
+      if (timer !== undefined) schedule(scanSecs)
     },
 
     /** Waits for a running reindex (tests, shutdown). */
