@@ -47,6 +47,23 @@ describe('memory through the typed client and the CLI', () => {
     client.close()
   })
 
+  it('ingests events from other daemons (operator only), keeping secret-named metadata out of the file and the ledger', async () => {
+    // Given a daemon calling as the operator
+    const watch = env.client('agentd', agentdApi, 'operator', {'x-osmoda-operator': 'daemon:watch'})
+    // When it ingests an event with a secret-looking metadata key
+    const {id, seq} = await watch.memoryIngest({summary: 'switch rolled back after failed probe', category: 'switch', subcategory: 'rollback', source: 'watch', tags: ['safeswitch'], metadata: {api_key: 'sk-live-123', generation: 41}})
+    // Then the ledger event names the memory and source only, and the file holds no secret
+    const {events} = await watch.eventsLog({type: 'memory.ingested', limit: 1})
+    expect(events[0]).toMatchObject({seq, actor: 'watch', payload: {memory_id: id, category: 'switch', source: 'watch'}})
+    expect(Object.keys(events[0]!.payload).sort()).toEqual(['category', 'memory_id', 'source'])
+    const file = readFileSync(join(env.paths.stateDir, 'memory', 'switch', new Date().toISOString().slice(0, 7), `${id}.md`), 'utf8')
+    expect(file).not.toContain('sk-live-123')
+    expect(file).toContain('"generation":41')
+    const recall = await watch.memoryRecall({query: 'rolled back', category: 'switch'})
+    expect(recall.memories[0]).toMatchObject({id, source: 'watch', subcategory: 'rollback', agent_id: null})
+    watch.close()
+  })
+
   it('answers `osmoda memory store|recall|health --json`', async () => {
     const stored = await env.cli(['memory', 'store', '--summary', 'zebra crossing lights fixed', '--category', 'fix', '--tag', 'street', '--json'])
     expect(stored).toMatchObject({exitCode: 0, json: {status: 0, result: {id: expect.stringMatching(/^mem_[0-9A-Z]{26}$/)}}})
@@ -54,7 +71,7 @@ describe('memory through the typed client and the CLI', () => {
     expect(recall.exitCode).toBe(0)
     expect(recall.json.result).toMatchObject({query: 'zebra', total_matches: 1, truncated: false, memories: [{id: stored.json.result.id, source: expect.stringMatching(/^operator:/)}]})
     const health = await env.cli(['memory', 'health', '--json'])
-    expect(health.json.result).toMatchObject({status: 'ok', memory_count: NOTES.length + 1, index_ok: true, vector_search: 'not_available', dir: join(env.paths.stateDir, 'memory')})
+    expect(health.json.result).toMatchObject({status: 'ok', memory_count: NOTES.length + 2, index_ok: true, vector_search: 'not_available', dir: join(env.paths.stateDir, 'memory')})
     const bad = await env.cli(['memory', 'recall', '!!!', '--json'])
     expect(bad).toMatchObject({exitCode: 2, json: {error: {code: 'VALIDATION_FAILED', hint: expect.stringContaining('phrases')}}})
   })
@@ -71,7 +88,7 @@ describe('memory through the typed client and the CLI', () => {
     expect((await client.memoryRecall({query: 'quetzalcoatl'})).memories.map((m) => m.id)).toEqual([id])
     expect((await client.memoryRecall({query: 'placeholder'})).memories).toEqual([])
     const {events} = await client.eventsLog({type: 'memory.reindexed', limit: 1})
-    expect(events[0]?.payload).toMatchObject({reason: 'requested', count: NOTES.length + 2})
+    expect(events[0]?.payload).toMatchObject({reason: 'requested', count: NOTES.length + 3})
     client.close()
   })
 
