@@ -51,12 +51,12 @@ describe('osmoda mcp over stdio against a real agentd', () => {
 
     // When the agent lists the tools
     const {tools} = await mcp.client.listTools()
-    // Then it sees the agentd tools with object schemas and explicit hints (SPEC §3: readers R I; incident tools and backup_create none)
-    expect(tools.map((t) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list'])
+    // Then it sees the agentd tools with object schemas and explicit hints (SPEC §3: readers R I; incident tools, backup_create and memory_store none)
+    expect(tools.map((t) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'memory_store', 'memory_recall', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list'])
     for (const tool of tools) {
       expect(tool.inputSchema.type).toBe('object')
       expect(tool.outputSchema?.type).toBe('object')
-      const reads = !tool.name.startsWith('incident_') && tool.name !== 'backup_create'
+      const reads = !tool.name.startsWith('incident_') && tool.name !== 'backup_create' && tool.name !== 'memory_store'
       expect(tool.annotations).toEqual({readOnlyHint: reads, destructiveHint: false, idempotentHint: reads, openWorldHint: false})
     }
 
@@ -94,6 +94,13 @@ describe('osmoda mcp over stdio against a real agentd', () => {
     const after = await recorded()
     expect(after).toHaveLength(5)
     expect(after[4]).toMatchObject({actor: 'agent:e2e', payload: {tool: 'event_log', outcome: 'error', error_code: 'VALIDATION_FAILED', args_sha256: sha256('{"limit":0}')}})
+
+    // When the agent stores a memory and recalls it
+    const stored = await mcp.client.callTool({name: 'memory_store', arguments: {summary: 'e2e: nginx needed a reload after the cert renewal', category: 'fix', tags: ['nginx']}})
+    const recalled = await mcp.client.callTool({name: 'memory_recall', arguments: {query: 'reloading nginx', category: 'fix'}})
+    // Then the memory is found, stored as agent e2e
+    expect(stored.isError, text(stored)).toBeFalsy()
+    expect(recalled.structuredContent).toMatchObject({total_matches: 1, memories: [{id: (stored.structuredContent as {id: string}).id, agent_id: 'e2e', relevance: 1}]})
 
     // When the client closes stdin
     const pid = mcp.transport.pid
@@ -168,7 +175,7 @@ describe('osmoda mcp over stdio against a real agentd', () => {
   it('lists the catalogue without a daemon and rejects unknown toolsets', async () => {
     const list = await env.cli(['mcp', '--list', '--json'], {env: {OSMODA_RUN_DIR: join(env.base, 'no-daemons-here')}})
     expect(list.exitCode).toBe(0)
-    expect(list.json.result.tools.map((t: {name: string}) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list'])
+    expect(list.json.result.tools.map((t: {name: string}) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'memory_store', 'memory_recall', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list'])
     expect(list.json.result.tools[0].inputSchema.type).toBe('object')
     const table = await env.cli(['mcp', '--list', '--toolsets', 'agentd', '--read-only'])
     expect(table.stdout).toMatch(/^NAME +TOOLSET +ANNOTATIONS +TITLE\nsystem_health +agentd +R I +System health/)

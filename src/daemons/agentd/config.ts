@@ -20,6 +20,11 @@ export const AgentdConfig = z.strictObject({
       timeoutSecs: z.number().int().min(1).max(MAX_BACKUP_TIMEOUT_SECS).default(600),
     })
     .prefault({}),
+  memory: z
+    .strictObject({
+      scanSecs: z.number().int().min(1).max(86_400).default(60).describe('How often the memory files are scanned for hand edits and deletions'),
+    })
+    .prefault({}),
 })
 
 /** agentd's validated config. */

@@ -1,3 +1,4 @@
+import {join} from 'node:path'
 import {createTokenAuth} from '../../lib/rpc/auth.js'
 import {createRpcServer} from '../../lib/rpc/server.js'
 import type {DaemonContext, DaemonDefinition, ReloadResult} from '../../lib/daemon/runtime.js'
@@ -13,6 +14,7 @@ import {createLedgerMonitor} from './ledger-monitor.js'
 import {createIncidentStore} from './incident-store.js'
 import {createIncidentService} from './incidents.js'
 import {createReceiptService} from './receipts.js'
+import {createMemoryService} from './memory/service.js'
 import {openAgentdDb} from './store.js'
 import {agentdHandlers} from './routes.js'
 import {createAgentdService} from './service.js'
@@ -35,6 +37,12 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
   const incidents = createIncidentService({store: createIncidentStore(db), ledger: ctx.ledger})
   const receipts = createReceiptService({ledger: ctx.ledger})
   recordRestore(ctx.paths, ctx.ledger, ctx.log)
+  const memory = createMemoryService({
+    dir: join(ctx.paths.stateDir, 'memory'),
+    indexPath: join(ctx.paths.daemonStateDir('agentd'), 'memory-index.db'),
+    ledger: ctx.ledger,
+    log: ctx.log.child({component: 'memory'}),
+  })
 
   let config = ctx.config
   const backups = createBackupService({
@@ -49,18 +57,22 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
     auth.reload()
     const changed = (Object.keys(next) as (keyof AgentdConfig)[]).filter((key) => JSON.stringify(next[key]) !== JSON.stringify(config[key]))
     monitor.setSchedule(next.ledger.checkpointEveryEvents, next.ledger.checkpointEverySecs)
+    memory.setScanSecs(next.memory.scanSecs)
     config = next
     ctx.log.info('reloaded', {changed})
     return {reloaded: true, changed}
   }
   ctx.onReload(reload)
 
-  const server = createRpcServer({daemon: 'agentd', version: ctx.version, api: agentdApi, handlers: agentdHandlers(service, reload, ctx.paths.runDir, {incidents, receipts, backups}), auth, log: ctx.log})
+  const server = createRpcServer({daemon: 'agentd', version: ctx.version, api: agentdApi, handlers: agentdHandlers(service, reload, ctx.paths.runDir, {incidents, receipts, backups, memory}), auth, log: ctx.log})
   host.start(ctx.signal)
   monitor.start(ctx.signal)
+  memory.start(config.memory.scanSecs, ctx.signal)
   try {
     await serveUntilAborted(ctx, server)
   } finally {
+    await memory.settle()
+    memory.close()
     db.close()
   }
 }

@@ -6,6 +6,7 @@ import type {IncidentService} from './incidents.js'
 import type {ReceiptService} from './receipts.js'
 import type {BackupService} from './backup.js'
 import type {AgentdService} from './service.js'
+import type {MemoryService} from './memory/service.js'
 import {runSystemQuery} from './system/query.js'
 import {discoverServices} from './system/discover.js'
 
@@ -14,9 +15,9 @@ export function agentdHandlers(
   service: AgentdService,
   reload: () => Promise<ReloadResult>,
   runDir: string,
-  records: {incidents: IncidentService; receipts: ReceiptService; backups: BackupService},
+  records: {incidents: IncidentService; receipts: ReceiptService; backups: BackupService; memory: MemoryService},
 ): Handlers<AgentdApi> {
-  const {incidents, receipts, backups} = records
+  const {incidents, receipts, backups, memory} = records
   return {
     health: () => service.health(),
     reload: () => reload(),
@@ -39,5 +40,10 @@ export function agentdHandlers(
     incidentStep: (input, ctx) => incidents.step(input, ctx.actor),
     incidentGet: (input) => incidents.get(input.id),
     incidentList: (input) => incidents.list(input),
+    memoryStore: (input, ctx) => memory.store(input, ctx),
+    memoryIngest: (input, ctx) => memory.ingest(input, ctx),
+    memoryRecall: (input) => memory.recall(input),
+    memoryHealth: () => memory.health(),
+    memoryReindex: () => memory.reindex(),
   }
 }

@@ -46,6 +46,13 @@ const DISCOVER: Output<'systemDiscover'> = {
   total_systemd_services: 20,
   systemd: 'available',
 }
+const STORED: Output<'memoryStore'> = {id: 'mem_01JDQ7Z8X9Y0ABCDEFGHJKMNPQ', seq: 9, path: '/var/lib/osmoda/memory/fix/2026-11/mem_01JDQ7Z8X9Y0ABCDEFGHJKMNPQ.md'}
+const RECALL: Output<'memoryRecall'> = {
+  query: 'nginx',
+  memories: [{id: STORED.id, ts: '2026-11-25T21:30:00.123Z', category: 'fix', subcategory: null, source: 'agent:ops', agent_id: 'ops', summary: 'nginx reload after cert renewal', detail: '', tags: ['nginx'], relevance: 1}],
+  total_matches: 1,
+  truncated: false,
+}
 const PAGE: Output<'eventsLog'> = {
   events: [{seq: 3, ts: '2026-01-01T00:00:00.000Z', type: 'daemon.started', actor: 'agentd', payload: {daemon: 'agentd'}, prev_hash: 'a'.repeat(64), hash: 'b'.repeat(64)}],
   next_cursor: null,
@@ -107,6 +114,11 @@ function fakeAgentd(overrides: Partial<Agentd> = {}): {agentd: Agentd; calls: {r
     incidentList: unexpected('incidentList'),
     backupCreate: answer('backupCreate', BACKUP),
     backupList: answer('backupList', {backups: [BACKUP_INFO]}),
+    memoryStore: answer('memoryStore', STORED),
+    memoryIngest: unexpected('memoryIngest'),
+    memoryRecall: answer('memoryRecall', RECALL),
+    memoryHealth: unexpected('memoryHealth'),
+    memoryReindex: unexpected('memoryReindex'),
     follow: async function* () {
       yield* []
       throw new Error('unexpected follow')
@@ -135,7 +147,7 @@ describe('osmoda MCP server: tools/list', () => {
   it('lists the agentd tools with object schemas and all four annotations', async () => {
     const mcp = await connect()
     const {tools} = await mcp.client.listTools()
-    expect(tools.map((t) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list'])
+    expect(tools.map((t) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'memory_store', 'memory_recall', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list'])
     for (const tool of tools) {
       expect(tool.inputSchema.type).toBe('object')
       expect(tool.outputSchema?.type).toBe('object')
@@ -143,8 +155,8 @@ describe('osmoda MCP server: tools/list', () => {
       expect(tool.description?.length).toBeGreaterThan(80)
       expect(tool.title).toBeTruthy()
       for (const hint of ['readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint'] as const) expect(typeof tool.annotations?.[hint]).toBe('boolean')
-      // SPEC §3: the readers are R I, incident_create, incident_step and backup_create carry no hint at all
-      const reads = !tool.name.startsWith('incident_') && tool.name !== 'backup_create'
+      // SPEC §3: the readers are R I, incident_create, incident_step, backup_create and memory_store carry no hint at all
+      const reads = !tool.name.startsWith('incident_') && tool.name !== 'backup_create' && tool.name !== 'memory_store'
       expect(tool.annotations, tool.name).toMatchObject({readOnlyHint: reads, destructiveHint: false, idempotentHint: reads, openWorldHint: false})
     }
     // SPEC §3's Ann. column: R I for the read-only tools, none for incident_create, incident_step and backup_create.
@@ -155,6 +167,8 @@ describe('osmoda MCP server: tools/list', () => {
       system_query: readOnly,
       system_discover: readOnly,
       event_log: readOnly,
+      memory_store: none,
+      memory_recall: readOnly,
       receipt_list: readOnly,
       incident_create: none,
       incident_step: none,
@@ -195,6 +209,8 @@ describe('osmoda MCP server: tools/call', () => {
     {tool: 'receipt_list', args: {since: '24h'}, canonical: '{"since":"24h"}', route: 'receiptList', want: RECEIPTS, summary: /^1 receipts \(app\.deployed\)$/},
     {tool: 'incident_create', args: {name: 'nginx 502', severity: 'high'}, canonical: '{"name":"nginx 502","severity":"high"}', route: 'incidentCreate', want: INCIDENT, summary: /^opened inc_\w+ \(high\): nginx 502$/},
     {tool: 'incident_step', args: {id: INCIDENT.id, action: 'restarted nginx', result: 'ok', resolve: true}, canonical: `{"action":"restarted nginx","id":"${INCIDENT.id}","resolve":true,"result":"ok"}`, route: 'incidentStep', want: INCIDENT, summary: /step 1 recorded; incident resolved$/},
+    {tool: 'memory_store', args: {summary: 'nginx reload after cert renewal', tags: ['nginx']}, canonical: '{"summary":"nginx reload after cert renewal","tags":["nginx"]}', route: 'memoryStore', want: STORED, summary: /^stored mem_01JDQ7Z8X9Y0ABCDEFGHJKMNPQ \(ledger seq 9\)$/},
+    {tool: 'memory_recall', args: {query: 'nginx'}, canonical: '{"query":"nginx"}', route: 'memoryRecall', want: RECALL, summary: /^1 of 1 memories; best: mem_01JDQ7Z8X9Y0ABCDEFGHJKMNPQ: nginx reload/},
   ] as const
 
   for (const c of cases) {
@@ -356,7 +372,7 @@ describe('osmoda MCP server: selection', () => {
   }
 
   it('lists only what the role may call', async () => {
-    expect(await names({role: 'agent'})).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list', 'wallet_probe'])
+    expect(await names({role: 'agent'})).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'memory_store', 'memory_recall', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list', 'wallet_probe'])
     expect(await names({role: 'operator'})).toContain('ledger_checkpoint_now')
   })
 
@@ -368,7 +384,7 @@ describe('osmoda MCP server: selection', () => {
 
   it('keeps only the selected toolsets', async () => {
     expect(await names({toolsets: ['keyd']})).toEqual(['wallet_probe'])
-    expect(await names({toolsets: ['agentd']})).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list'])
+    expect(await names({toolsets: ['agentd']})).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'memory_store', 'memory_recall', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list'])
     expect(await names({toolsets: ['voice'], registry: TOOLS_BY_TOOLSET})).toEqual([])
   })
 

@@ -188,5 +188,45 @@ export const backupList = defineTool({
   run: (clients, args) => clients.agentd.backupList(args),
 })
 
+/** memory_store: writes a memory through agentd POST /memory/store. */
+export const memoryStore = defineTool({
+  name: 'memory_store',
+  title: 'Remember something',
+  description:
+    'Saves a memory that you (or another agent session) can find later with memory_recall: a diagnosis, the fix that worked, ' +
+    'an operator preference, what a service is for. `summary` (required, ≤2000 chars) is what future searches match most ' +
+    'strongly, so name the unit, host, symptom and outcome; put commands, error text and reasoning in `detail` (≤64000). ' +
+    '`category` is a lowercase word such as incident, fix, diagnosis, preference (default general); `tags` (≤32) are short ' +
+    'labels used as filters. Returns `{id, seq, path}`: the memory id, its ledger seq and its markdown file. Never store ' +
+    'secrets (passwords, tokens, keys): memories are plain files the operator and other agents can read.',
+  toolset: 'agentd',
+  route: agentdApi.memoryStore,
+  annotations: {readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false},
+  summarize: (r) => `stored ${r.id} (ledger seq ${r.seq})`,
+  run: (clients, args) => clients.agentd.memoryStore(args),
+})
+
+/** memory_recall: full-text search over memories through agentd POST /memory/recall. */
+export const memoryRecall = defineTool({
+  name: 'memory_recall',
+  title: 'Recall memories',
+  description:
+    'Searches stored memories (yours, other sessions\' and events other daemons recorded) before you diagnose or change ' +
+    'anything: has this happened before, what fixed it, what does the operator prefer? `query` takes words (stemmed, so ' +
+    '"restarting" finds "restarted"), "exact phrases" and prefix* terms; any term may match and the best matches come first ' +
+    '(summary counts most, then tags, then detail). Narrow with `timeframe` ("24h", "7d", an RFC 3339 instant, or "2026-11"), ' +
+    '`category` and `tags` (all must match). Returns `{memories[{id, ts, category, summary, detail, tags, relevance, …}], ' +
+    'total_matches, truncated}`; relevance is 1 for the best match. It changes nothing.',
+  toolset: 'agentd',
+  route: agentdApi.memoryRecall,
+  annotations: READ_ONLY,
+  summarize: (r) => {
+    if (!r.memories.length) return `no memories match ${JSON.stringify(r.query)}`
+    const top = r.memories.slice(0, 3).map((m) => `${m.id}: ${m.summary.length > 80 ? `${m.summary.slice(0, 77)}...` : m.summary}`)
+    return `${r.memories.length} of ${r.total_matches} memories; best: ${top.join(' | ')}`
+  },
+  run: (clients, args) => clients.agentd.memoryRecall(args),
+})
+
 /** agentd's tools in catalogue order. */
-export const AGENTD_TOOLS: readonly AnyTool[] = [systemHealth, systemQuery, systemDiscover, eventLog, receiptList, incidentCreate, incidentStep, backupCreate, backupList]
+export const AGENTD_TOOLS: readonly AnyTool[] = [systemHealth, systemQuery, systemDiscover, eventLog, memoryStore, memoryRecall, receiptList, incidentCreate, incidentStep, backupCreate, backupList]

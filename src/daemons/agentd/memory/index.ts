@@ -1,0 +1,240 @@
+import {existsSync, renameSync, rmSync} from 'node:fs'
+import Database from 'better-sqlite3'
+import type {MemoryRecord} from './files.js'
+import {toFtsQuery, type RecallTerm, type TimeWindow} from './query.js'
+
+/*
+ * The index is a separate, derived database, `<state>/agentd/memory-index.db`, not tables in
+ * agentd.db: the markdown files are the ground truth, so the index is disposable. Deleting the file
+ * is a full rebuild; a corrupt index is replaced by unlinking it, without touching incidents or
+ * approvals in agentd.db; a rebuild fills a fresh file beside the live one and renames it over, so
+ * recall keeps answering from the old index meanwhile. It also keeps agentd.db's migration list
+ * free of a schema that is rebuilt rather than migrated.
+ */
+
+/** Bumped whenever the schema below changes: an index of another version is rebuilt. */
+export const INDEX_VERSION = 1
+
+const SCHEMA = `
+CREATE TABLE memories (
+  rowid INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  ts TEXT NOT NULL,
+  ts_ms INTEGER NOT NULL,
+  category TEXT NOT NULL,
+  subcategory TEXT,
+  source TEXT NOT NULL,
+  agent_id TEXT,
+  tags TEXT NOT NULL,
+  summary TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  path TEXT NOT NULL UNIQUE,
+  mtime_ms INTEGER NOT NULL,
+  size INTEGER NOT NULL
+);
+CREATE INDEX memories_ts ON memories(ts_ms);
+CREATE INDEX memories_category ON memories(category, ts_ms);
+CREATE TABLE memory_tags (tag TEXT NOT NULL, memory_rowid INTEGER NOT NULL, PRIMARY KEY (tag, memory_rowid)) WITHOUT ROWID;
+CREATE VIRTUAL TABLE memories_fts USING fts5(summary, tags, detail, category, content='memories', content_rowid='rowid', tokenize='porter unicode61');
+CREATE TRIGGER memories_ai AFTER INSERT ON memories BEGIN
+  INSERT INTO memories_fts(rowid, summary, tags, detail, category) VALUES (new.rowid, new.summary, new.tags, new.detail, new.category);
+  INSERT OR IGNORE INTO memory_tags(tag, memory_rowid) SELECT value, new.rowid FROM json_each(new.tags);
+END;
+CREATE TRIGGER memories_ad AFTER DELETE ON memories BEGIN
+  INSERT INTO memories_fts(memories_fts, rowid, summary, tags, detail, category) VALUES ('delete', old.rowid, old.summary, old.tags, old.detail, old.category);
+  DELETE FROM memory_tags WHERE memory_rowid = old.rowid;
+END;
+CREATE TABLE index_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+`
+
+/** A file's identity as the index last saw it. */
+export interface IndexedFile {
+  path: string
+  mtime_ms: number
+  size: number
+}
+
+/** One recall hit. */
+export interface RecallHit {
+  id: string
+  ts: string
+  category: string
+  subcategory: string | null
+  source: string
+  agent_id: string | null
+  summary: string
+  detail: string
+  tags: string[]
+  score: number
+}
+
+/** Filters applied in SQL before the LIMIT. */
+export interface RecallFilter {
+  terms: readonly RecallTerm[]
+  limit: number
+  window?: TimeWindow
+  category?: string
+  tags?: readonly string[]
+}
+
+/** The derived full-text index of the memory files. */
+export interface MemoryIndex {
+  readonly path: string
+  /** Inserts or replaces the row of one memory file. False when another file already has that id. */
+  upsert(memory: MemoryRecord, file: IndexedFile): boolean
+  /** Inserts many rows in one transaction (rebuilds and benchmarks); duplicates are skipped. */
+  insertMany(rows: readonly {memory: MemoryRecord; file: IndexedFile}[]): number
+  removePath(path: string): void
+  files(): IndexedFile[]
+  count(): number
+  recall(filter: RecallFilter): {hits: RecallHit[]; total: number}
+  /** SQLite's and FTS5's own integrity checks. */
+  check(): boolean
+  getMeta(key: string): string | null
+  setMeta(key: string, value: string): void
+  close(): void
+}
+
+/** Opens (creating) an index file; throws when it is not a usable index of this version. */
+export function openMemoryIndex(path: string): MemoryIndex {
+  const db = new Database(path)
+  try {
+    db.pragma('journal_mode = WAL')
+    // A derived index: a crash loses at most what the next scan re-reads from the files.
+    db.pragma('synchronous = NORMAL')
+    db.pragma('busy_timeout = 5000')
+    const version = db.pragma('user_version', {simple: true}) as number
+    const empty = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as {n: number}).n === 0
+    if (empty) {
+      db.transaction(() => {
+        db.exec(SCHEMA)
+        db.pragma(`user_version = ${INDEX_VERSION}`)
+      })()
+    } else if (version !== INDEX_VERSION) {
+      throw new Error(`memory index version ${version}, expected ${INDEX_VERSION}`)
+    }
+  } catch (error) {
+    db.close()
+    throw error
+  }
+  return wrap(db, path)
+}
+
+/** Removes an index file and its WAL/SHM companions. */
+export function removeIndexFiles(path: string): void {
+  for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, {force: true})
+}
+
+/** Moves a finished index file (closed) over `target`. */
+export function replaceIndexFile(source: string, target: string): void {
+  for (const suffix of ['-wal', '-shm']) rmSync(target + suffix, {force: true})
+  renameSync(source, target)
+}
+
+/** True when an index file exists at `path`. */
+export function indexExists(path: string): boolean {
+  return existsSync(path)
+}
+
+type Row = Omit<RecallHit, 'tags'> & {tags: string}
+
+function wrap(db: Database.Database, path: string): MemoryIndex {
+  const insert = db.prepare(
+    `INSERT INTO memories (id, ts, ts_ms, category, subcategory, source, agent_id, tags, summary, detail, path, mtime_ms, size)
+     VALUES (@id, @ts, @ts_ms, @category, @subcategory, @source, @agent_id, @tags, @summary, @detail, @path, @mtime_ms, @size)`,
+  )
+  const byId = db.prepare('SELECT path FROM memories WHERE id = ?').pluck()
+  const deletePath = db.prepare('DELETE FROM memories WHERE path = ?')
+  const getMeta = db.prepare('SELECT value FROM index_meta WHERE key = ?').pluck()
+  const setMeta = db.prepare('INSERT INTO index_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
+  const statements = new Map<string, Database.Statement>()
+
+  const insertOne = (memory: MemoryRecord, file: IndexedFile): boolean => {
+    deletePath.run(file.path)
+    const holder = byId.get(memory.id) as string | undefined
+    if (holder !== undefined) return false
+    insert.run({
+      id: memory.id,
+      ts: memory.ts,
+      ts_ms: Date.parse(memory.ts),
+      category: memory.category,
+      subcategory: memory.subcategory,
+      source: memory.source,
+      agent_id: memory.agent_id,
+      tags: JSON.stringify(memory.tags),
+      summary: memory.summary,
+      detail: memory.detail,
+      path: file.path,
+      mtime_ms: file.mtime_ms,
+      size: file.size,
+    })
+    return true
+  }
+  const upsertTx = db.transaction(insertOne)
+  const manyTx = db.transaction((rows: readonly {memory: MemoryRecord; file: IndexedFile}[]) => rows.filter((r) => insertOne(r.memory, r.file)).length)
+
+  const recallStatement = (filter: RecallFilter): Database.Statement => {
+    const where = ['memories_fts MATCH @match']
+    if (filter.window) where.push('m.ts_ms >= @from_ms AND m.ts_ms < @to_ms')
+    if (filter.category !== undefined) where.push('m.category = @category')
+    const tagCount = filter.tags?.length ?? 0
+    if (tagCount) {
+      const list = Array.from({length: tagCount}, (_, i) => `@tag${i}`).join(', ')
+      where.push(`m.rowid IN (SELECT memory_rowid FROM memory_tags WHERE tag IN (${list}) GROUP BY memory_rowid HAVING count(*) = ${tagCount})`)
+    }
+    const key = where.join(' AND ')
+    let statement = statements.get(key)
+    if (!statement) {
+      // Rank and count every filtered hit on the rowid alone, then fetch the text of the top few.
+      // Without filters the FTS table is scanned alone: joining every hit to memories doubles the
+      // cost of a common term. Ties break on rowid (newest first): rebuilds insert in id order,
+      // which is creation order, so a rebuilt index ranks ties as the original did.
+      const hits =
+        where.length === 1
+          ? `SELECT rowid AS rid, bm25(memories_fts, 3.0, 2.0, 1.0, 1.0) AS rank FROM memories_fts WHERE ${key}`
+          : `SELECT memories_fts.rowid AS rid, bm25(memories_fts, 3.0, 2.0, 1.0, 1.0) AS rank FROM memories_fts JOIN memories m ON m.rowid = memories_fts.rowid WHERE ${key}`
+      statement = db.prepare(
+        `WITH hits AS MATERIALIZED (${hits}),
+         top AS (SELECT rid, rank, count(*) OVER () AS total FROM hits ORDER BY rank, rid DESC LIMIT @limit)
+         SELECT m.id, m.ts, m.category, m.subcategory, m.source, m.agent_id, m.summary, m.detail, m.tags, -top.rank AS score, top.total
+         FROM top JOIN memories m ON m.rowid = top.rid
+         ORDER BY top.rank, top.rid DESC`,
+      )
+      statements.set(key, statement)
+    }
+    return statement
+  }
+
+  return {
+    path,
+    upsert: (memory, file) => upsertTx(memory, file),
+    insertMany: (rows) => manyTx(rows),
+    removePath: (p) => void deletePath.run(p),
+    files: () => db.prepare('SELECT path, mtime_ms, size FROM memories').all() as IndexedFile[],
+    count: () => (db.prepare('SELECT count(*) AS n FROM memories').get() as {n: number}).n,
+    recall(filter) {
+      const params: Record<string, unknown> = {match: toFtsQuery(filter.terms), limit: filter.limit}
+      if (filter.window) Object.assign(params, {from_ms: filter.window.fromMs, to_ms: filter.window.toMs})
+      if (filter.category !== undefined) params.category = filter.category
+      filter.tags?.forEach((tag, i) => (params[`tag${i}`] = tag))
+      const rows = recallStatement(filter).all(params) as (Row & {total: number})[]
+      return {
+        total: rows[0]?.total ?? 0,
+        hits: rows.map(({total: _total, tags, ...row}) => ({...row, tags: JSON.parse(tags) as string[]})),
+      }
+    },
+    check() {
+      try {
+        const result = db.pragma('integrity_check', {simple: true})
+        if (result !== 'ok') return false
+        db.prepare("INSERT INTO memories_fts(memories_fts, rank) VALUES ('integrity-check', 1)").run()
+        return true
+      } catch {
+        return false
+      }
+    },
+    getMeta: (key) => (getMeta.get(key) as string | undefined) ?? null,
+    setMeta: (key, value) => void setMeta.run(key, value),
+    close: () => db.close(),
+  }
+}
