@@ -1,147 +1,14 @@
-import {createHash} from 'node:crypto'
-import {Client} from '@modelcontextprotocol/sdk/client/index.js'
-import {InMemoryTransport} from '@modelcontextprotocol/sdk/inMemory.js'
 import {describe, expect, it} from 'vitest'
 import {z} from 'zod'
-import {agentdApi, type AgentdApi} from '../../daemons/agentd/api.js'
+import {agentdApi} from '../../daemons/agentd/api.js'
 import {ApprovalRequiredError, DaemonUnavailableError, OsmodaError, PermissionDeniedError} from '../errors.js'
-import type {RpcClient} from '../rpc/client.js'
-import {defineTool, type AnyTool, type McpClients, type Toolset} from './define-tool.js'
+import {defineTool, type AnyTool, type Toolset} from './define-tool.js'
 import {createToolCallRecorder, type ToolCallRecord} from './recorder.js'
-import {createOsmodaMcpServer, type OsmodaMcpServerOptions} from './server.js'
+import type {OsmodaMcpServerOptions} from './server.js'
 import {AGENTD_TOOLS} from './tools/agentd.js'
 import {TOOLS_BY_TOOLSET} from './tools/index.js'
+import {sha256, HEALTH, QUERY, DISCOVER, STORED, RECALL, PAGE, RECEIPTS, INCIDENT, fakeAgentd, connect, text} from '../../../test/helpers/mcp-fakes.js'
 
-type Agentd = RpcClient<AgentdApi>
-type Output<K extends keyof AgentdApi> = z.output<AgentdApi[K]['output']>
-
-const GIB = 1024 ** 3
-const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex')
-
-const HEALTH: Output<'health'> = {
-  status: 'ok',
-  daemon: 'agentd',
-  version: '0.1.0',
-  pid: 4242,
-  uptime_secs: 12,
-  hostname: 'box',
-  cpu_count: 2,
-  cpu_usage: [10, 30],
-  memory_total: 8 * GIB,
-  memory_used: 2 * GIB,
-  memory_available: 6 * GIB,
-  swap_total: 0,
-  swap_used: 0,
-  load_average: {one: 0.5, five: 0.4, fifteen: 0.3},
-  uptime: 1000,
-  disks: [{mount_point: '/', filesystem: '/dev/sda1', total: 100 * GIB, used: 40 * GIB, available: 60 * GIB}],
-  ledger: {size: 12, verify_state: 'ok', first_bad_seq: null, last_checkpoint_size: null},
-  sandbox: {available: false, reason: 'bwrap not installed'},
-  nix: {available: false},
-}
-const QUERY: Output<'systemQuery'> = {query: 'hostname', result: {hostname: 'box'}}
-const DISCOVER: Output<'systemDiscover'> = {
-  found: [{name: 'nginx', pid: 10, port: 80, protocol: 'tcp', detected_as: 'http', health_url: null, systemd_unit: 'nginx.service', memory_bytes: 1000, cpu_usage: 0.1}],
-  total_listening_ports: 3,
-  total_systemd_services: 20,
-  systemd: 'available',
-}
-const STORED: Output<'memoryStore'> = {id: 'mem_01JDQ7Z8X9Y0ABCDEFGHJKMNPQ', seq: 9, path: '/var/lib/osmoda/memory/fix/2026-11/mem_01JDQ7Z8X9Y0ABCDEFGHJKMNPQ.md'}
-const RECALL: Output<'memoryRecall'> = {
-  query: 'nginx',
-  memories: [{id: STORED.id, ts: '2026-11-25T21:30:00.123Z', category: 'fix', subcategory: null, source: 'agent:ops', agent_id: 'ops', summary: 'nginx reload after cert renewal', detail: '', tags: ['nginx'], relevance: 1}],
-  total_matches: 1,
-  truncated: false,
-}
-const PAGE: Output<'eventsLog'> = {
-  events: [{seq: 3, ts: '2026-01-01T00:00:00.000Z', type: 'daemon.started', actor: 'agentd', payload: {daemon: 'agentd'}, prev_hash: 'a'.repeat(64), hash: 'b'.repeat(64)}],
-  next_cursor: null,
-}
-
-const RECEIPTS: Output<'receiptList'> = {
-  receipts: [
-    {id: 'rcpt_7', event_seq: 7, receipt_type: 'app.deployed', actor: 'agent:ops', summary: 'app.deployed by agent:ops (name=blog)', detail: {name: 'blog'}, timestamp: '2026-01-01T00:00:00.000Z', hash: 'c'.repeat(64), reversible: true, undo_action: 'osmoda app remove blog'},
-  ],
-  next_cursor: null,
-}
-const INCIDENT: Output<'incidentCreate'> = {
-  id: 'inc_01ARYZ6S41TSV4RRFFQ69G5FAV',
-  name: 'nginx 502',
-  severity: 'high',
-  summary: '',
-  status: 'resolved',
-  steps: [{step_number: 1, action: 'restarted nginx', result: 'ok', receipt_id: 'rcpt_7', created_at: '2026-01-01T00:00:00.000Z'}],
-  created_at: '2026-01-01T00:00:00.000Z',
-  resolved_at: '2026-01-01T00:00:00.000Z',
-}
-const BACKUP_INFO: Output<'backupList'>['backups'][number] = {
-  id: 'bak_01JDQZ9V7C4Y3M2N1P0Q9R8S7T',
-  path: '/var/backups/osmoda/bak_01JDQZ9V7C4Y3M2N1P0Q9R8S7T.tar.gz',
-  size_bytes: 123456,
-  sha256: 'c'.repeat(64),
-  created_at: '2026-01-01T03:00:00.000Z',
-  note: 'nightly',
-}
-const BACKUP: Output<'backupCreate'> = {...BACKUP_INFO, manifest: {files: 4, ledger_size: 12, ledger_head_hash: 'd'.repeat(64)}}
-
-/** A seam fake of agentd's typed client: every route refuses unless the test provides it. */
-function fakeAgentd(overrides: Partial<Agentd> = {}): {agentd: Agentd; calls: {route: string; input: unknown}[]} {
-  const calls: {route: string; input: unknown}[] = []
-  const unexpected = (route: string) => () => Promise.reject(new Error(`unexpected call to ${route}`))
-  const answer = <T,>(route: string, value: T) => (input?: unknown) => {
-    calls.push({route, input})
-    return Promise.resolve(structuredClone(value))
-  }
-  const agentd: Agentd = {
-    health: answer('health', HEALTH),
-    reload: unexpected('reload'),
-    systemQuery: answer('systemQuery', QUERY),
-    systemDiscover: answer('systemDiscover', DISCOVER),
-    eventsLog: answer('eventsLog', PAGE),
-    toolCalls: unexpected('toolCalls'),
-    ledgerStatus: unexpected('ledgerStatus'),
-    ledgerCheckpoint: unexpected('ledgerCheckpoint'),
-    ledgerCheckpointNow: unexpected('ledgerCheckpointNow'),
-    ledgerCheckpoints: unexpected('ledgerCheckpoints'),
-    ledgerProofInclusion: unexpected('ledgerProofInclusion'),
-    ledgerProofConsistency: unexpected('ledgerProofConsistency'),
-    ledgerVerify: unexpected('ledgerVerify'),
-    receiptList: answer('receiptList', RECEIPTS),
-    receiptGet: unexpected('receiptGet'),
-    incidentCreate: answer('incidentCreate', INCIDENT),
-    incidentStep: answer('incidentStep', INCIDENT),
-    incidentGet: unexpected('incidentGet'),
-    incidentList: unexpected('incidentList'),
-    backupCreate: answer('backupCreate', BACKUP),
-    backupList: answer('backupList', {backups: [BACKUP_INFO]}),
-    memoryStore: answer('memoryStore', STORED),
-    memoryIngest: unexpected('memoryIngest'),
-    memoryRecall: answer('memoryRecall', RECALL),
-    memoryHealth: unexpected('memoryHealth'),
-    memoryReindex: unexpected('memoryReindex'),
-    follow: async function* () {
-      yield* []
-      throw new Error('unexpected follow')
-    },
-    close: () => {},
-    ...overrides,
-  }
-  return {agentd, calls}
-}
-
-/** A real SDK Client connected to the server over the in-memory transport, with a fake recorder. */
-async function connect(options: Partial<Omit<OsmodaMcpServerOptions, 'clients'>> & {clients?: McpClients} = {}) {
-  const fake = fakeAgentd()
-  const records: ToolCallRecord[] = []
-  const recorder = {record: async (r: ToolCallRecord) => void records.push(r)}
-  const server = createOsmodaMcpServer({role: 'agent', recorder, clients: {agentd: fake.agentd}, ...options})
-  const client = new Client({name: 'osmoda-test', version: '0.0.0'})
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair()
-  await Promise.all([server.connect(serverSide), client.connect(clientSide)])
-  return {client, records, calls: fake.calls, close: () => client.close()}
-}
-
-const text = (result: unknown) => (result as {content?: {text?: string}[]}).content?.[0]?.text ?? ''
 
 describe('osmoda MCP server: tools/list', () => {
   it('lists the agentd tools with object schemas and all four annotations', async () => {
@@ -426,39 +293,6 @@ describe('osmoda MCP server: recording through a real recorder', () => {
     ])
     await mcp.close()
     await recorder.close()
-  })
-})
-
-describe('defineTool', () => {
-  const base = {
-    name: 'probe_tool',
-    title: 'Probe',
-    description: 'Test.',
-    toolset: 'agentd' as Toolset,
-    route: agentdApi.health,
-    annotations: {readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false},
-    summarize: () => 'ok',
-    run: (clients: McpClients) => clients.agentd.health(),
-  }
-
-  it('takes its schemas and roles from the route by default', () => {
-    const tool = defineTool(base)
-    expect(tool.input).toBe(agentdApi.health.input)
-    expect(tool.output).toBe(agentdApi.health.output)
-    expect(tool.roles).toEqual(['operator', 'agent'])
-  })
-
-  it('refuses a tool without all four hints', () => {
-    const annotations = {readOnlyHint: true, destructiveHint: false, idempotentHint: true} as unknown as typeof base.annotations
-    expect(() => defineTool({...base, annotations})).toThrow(/openWorldHint/)
-  })
-
-  it('refuses roles its route would refuse', () => {
-    expect(() => defineTool({...base, route: agentdApi.reload, run: (c: McpClients) => c.agentd.reload(), roles: ['agent']})).toThrow(/refuses/)
-  })
-
-  it('refuses names that are not <domain>_<verb>', () => {
-    expect(() => defineTool({...base, name: 'System-Health'})).toThrow(/domain/)
   })
 })
 
