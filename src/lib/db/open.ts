@@ -29,16 +29,19 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
 
 /**
  * Applies migrations in order by `PRAGMA user_version`: migration i (0-based) brings the schema
- * to version i+1. Each migration runs in its own transaction.
+ * to version i+1. Each migration runs in its own write transaction and re-reads the version inside
+ * it, so when several processes open a fresh file at once each migration runs exactly once and
+ * the version never goes backwards.
  */
 export function migrate(db: Db, migrations: readonly string[]): void {
-  const current = db.pragma('user_version', {simple: true}) as number
-  for (let version = current; version < migrations.length; version++) {
-    const sql = migrations[version]
-    if (sql === undefined) continue
+  const version = () => db.pragma('user_version', {simple: true}) as number
+  while (version() < migrations.length) {
     db.transaction(() => {
+      const current = version()
+      const sql = migrations[current]
+      if (sql === undefined) return
       db.exec(sql)
-      db.pragma(`user_version = ${version + 1}`)
+      db.pragma(`user_version = ${current + 1}`)
     }).immediate()
   }
 }
