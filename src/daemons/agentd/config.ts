@@ -1,6 +1,7 @@
 import {z} from 'zod'
 import {SharedConfig} from '../../lib/config.js'
 import {MAX_BACKUP_TIMEOUT_SECS} from './api.js'
+import {HandsConfig} from './hands-config.js'
 
 /** `<config>/agentd.json` (SPEC §2.1); keys of later features join as they are built. */
 export const AgentdConfig = z.strictObject({
@@ -25,6 +26,7 @@ export const AgentdConfig = z.strictObject({
       scanSecs: z.number().int().min(1).max(86_400).default(60).describe('How often the memory files are scanned for hand edits and deletions'),
     })
     .prefault({}),
+  ...HandsConfig,
 })
 
 /** agentd's validated config. */

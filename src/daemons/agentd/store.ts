@@ -1,6 +1,7 @@
 import {join} from 'node:path'
 import {migrate, openDatabase, type Db} from '../../lib/db/open.js'
 import type {OsmodaPaths} from '../../lib/paths.js'
+import {HANDS_MIGRATION} from './hands-store.js'
 import {INCIDENTS_MIGRATION} from './incident-store.js'
 
 /**
@@ -8,7 +9,7 @@ import {INCIDENTS_MIGRATION} from './incident-store.js'
  * separate). Each feature appends its migration to this list; a migration is applied once, in
  * order, by `PRAGMA user_version`.
  */
-export const AGENTD_MIGRATIONS: readonly string[] = [INCIDENTS_MIGRATION]
+export const AGENTD_MIGRATIONS: readonly string[] = [INCIDENTS_MIGRATION, HANDS_MIGRATION]
 
 /** Opens (creating and migrating) agentd's database. */
 export function openAgentdDb(paths: OsmodaPaths): Db {
