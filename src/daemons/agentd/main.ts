@@ -18,6 +18,9 @@ import {createMemoryService} from './memory/service.js'
 import {openAgentdDb} from './store.js'
 import {agentdHandlers} from './routes.js'
 import {createAgentdService} from './service.js'
+import {createApprovalStore} from './approvals/store.js'
+import {createApprovalService} from './approvals/service.js'
+import {knownOperations, resolveToolCall} from './approvals/resolve.js'
 
 async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
   const startedAt = Date.now()
@@ -45,6 +48,15 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
   })
 
   let config = ctx.config
+  const approvals = createApprovalService({
+    store: createApprovalStore(db),
+    ledger: ctx.ledger,
+    settings: () => config.approval,
+    rulesFile: join(ctx.paths.daemonStateDir('agentd'), 'approval-rules.json'),
+    resolveTool: (tool, args) => resolveToolCall(tool, args),
+    knownOperations: () => knownOperations(),
+    log: ctx.log.child({component: 'approvals'}),
+  })
   const backups = createBackupService({
     stateDir: ctx.paths.stateDir,
     ledger: ctx.ledger,
@@ -64,10 +76,11 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
   }
   ctx.onReload(reload)
 
-  const server = createRpcServer({daemon: 'agentd', version: ctx.version, api: agentdApi, handlers: agentdHandlers(service, reload, ctx.paths.runDir, {incidents, receipts, backups, memory}), auth, log: ctx.log})
+  const server = createRpcServer({daemon: 'agentd', version: ctx.version, api: agentdApi, handlers: agentdHandlers(service, reload, ctx.paths.runDir, {incidents, receipts, backups, memory, approvals}), auth, log: ctx.log})
   host.start(ctx.signal)
   monitor.start(ctx.signal)
   memory.start(config.memory.scanSecs, ctx.signal)
+  approvals.start(() => config.approval.sweepSecs, ctx.signal)
   try {
     await serveUntilAborted(ctx, server)
   } finally {

@@ -41,6 +41,12 @@ export interface ToolDef<R extends AnyRoute = AnyRoute, I extends z.ZodType = z.
   summarize(result: z.output<O>): string
   /** Calls the daemon with validated arguments; resolves with the route output. */
   run(clients: McpClients, args: z.output<I>): Promise<z.output<O>>
+  /**
+   * The route call `run` makes for these arguments, when it is not simply `route` with the
+   * arguments as input (e.g. a tool whose `action` picks the route). `approval_request` uses it
+   * to bind an approval to exactly the request the tool will send.
+   */
+  target?(args: z.output<I>): {route: AnyRoute; input: unknown}
 }
 
 /** Any tool, for registries and the server. */
@@ -59,6 +65,7 @@ export interface ToolSpec<R extends AnyRoute, I extends z.ZodType, O extends z.Z
   roles?: readonly Role[]
   summarize(result: z.output<O>): string
   run(clients: McpClients, args: z.output<I>): Promise<z.output<O>>
+  target?(args: z.output<I>): {route: AnyRoute; input: unknown}
 }
 
 const TOOL_NAME = /^[a-z][a-z0-9_]{0,63}$/
@@ -90,5 +97,6 @@ export function defineTool<R extends AnyRoute, I extends z.ZodType = R['input'],
     roles: [...roles],
     summarize: spec.summarize,
     run: spec.run,
+    target: spec.target,
   }
 }

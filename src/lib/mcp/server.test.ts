@@ -14,7 +14,8 @@ describe('osmoda MCP server: tools/list', () => {
   it('lists the agentd tools with object schemas and all four annotations', async () => {
     const mcp = await connect()
     const {tools} = await mcp.client.listTools()
-    expect(tools.map((t) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'memory_store', 'memory_recall', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list'])
+    // The agent sees every agentd tool its role may call, in catalogue order
+    expect(tools.map((t) => t.name)).toEqual(AGENTD_TOOLS.filter((t) => t.roles.includes('agent')).map((t) => t.name))
     for (const tool of tools) {
       expect(tool.inputSchema.type).toBe('object')
       expect(tool.outputSchema?.type).toBe('object')
@@ -22,26 +23,32 @@ describe('osmoda MCP server: tools/list', () => {
       expect(tool.description?.length).toBeGreaterThan(80)
       expect(tool.title).toBeTruthy()
       for (const hint of ['readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint'] as const) expect(typeof tool.annotations?.[hint]).toBe('boolean')
-      // SPEC §3: the readers are R I, incident_create, incident_step, backup_create and memory_store carry no hint at all
-      const reads = !tool.name.startsWith('incident_') && tool.name !== 'backup_create' && tool.name !== 'memory_store'
-      expect(tool.annotations, tool.name).toMatchObject({readOnlyHint: reads, destructiveHint: false, idempotentHint: reads, openWorldHint: false})
     }
-    // SPEC §3's Ann. column: R I for the read-only tools, none for incident_create, incident_step and backup_create.
-    const readOnly = {readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false}
-    const none = {readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false}
-    expect(Object.fromEntries(tools.map((t) => [t.name, t.annotations]))).toEqual({
-      system_health: readOnly,
-      system_query: readOnly,
-      system_discover: readOnly,
-      event_log: readOnly,
-      memory_store: none,
-      memory_recall: readOnly,
-      receipt_list: readOnly,
-      incident_create: none,
-      incident_step: none,
-      backup_create: none,
-      backup_list: readOnly,
-    })
+    // SPEC §3's Ann. column, letter for letter (R readOnly, D destructive, I idempotent, W openWorld)
+    const ann = (letters: string) => ({readOnlyHint: letters.includes('R'), destructiveHint: letters.includes('D'), idempotentHint: letters.includes('I'), openWorldHint: letters.includes('W')})
+    const spec: Record<string, string> = {
+      system_health: 'R I',
+      system_query: 'R I',
+      system_discover: 'R I',
+      event_log: 'R I',
+      memory_store: '',
+      memory_recall: 'R I',
+      receipt_list: 'R I',
+      incident_create: '',
+      incident_step: '',
+      backup_create: '',
+      backup_list: 'R I',
+      approval_request: 'I',
+      approval_pending: 'R I',
+      approval_approve: 'I',
+      approval_check: 'R I',
+    }
+    const listed = await connect({role: 'operator'})
+    const operatorTools = (await listed.client.listTools()).tools
+    await listed.close()
+    const all = [...new Map([...tools, ...operatorTools].map((t) => [t.name, t])).values()]
+    expect(Object.fromEntries(all.map((t) => [t.name, t.annotations]))).toEqual(Object.fromEntries(all.map((t) => [t.name, ann(spec[t.name] ?? `missing from the SPEC table: ${t.name}`)])))
+    expect(all.map((t) => t.name).sort()).toEqual(Object.keys(spec).sort())
     const byName = new Map(tools.map((t) => [t.name, t]))
     expect(byName.get('system_query')?.inputSchema.required).toEqual(['query'])
     expect(Object.keys(byName.get('event_log')?.inputSchema.properties ?? {}).sort()).toEqual(['actor', 'after', 'before', 'limit', 'type'])
@@ -239,7 +246,9 @@ describe('osmoda MCP server: selection', () => {
   }
 
   it('lists only what the role may call', async () => {
-    expect(await names({role: 'agent'})).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'memory_store', 'memory_recall', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list', 'wallet_probe'])
+    expect(await names({role: 'agent'})).toEqual([...AGENTD_TOOLS.filter((t) => t.roles.includes('agent')).map((t) => t.name), 'wallet_probe'])
+    expect(await names({role: 'agent'})).not.toContain('approval_approve')
+    expect(await names({role: 'operator'})).toContain('approval_approve')
     expect(await names({role: 'operator'})).toContain('ledger_checkpoint_now')
   })
 
@@ -251,7 +260,7 @@ describe('osmoda MCP server: selection', () => {
 
   it('keeps only the selected toolsets', async () => {
     expect(await names({toolsets: ['keyd']})).toEqual(['wallet_probe'])
-    expect(await names({toolsets: ['agentd']})).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'memory_store', 'memory_recall', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list'])
+    expect(await names({toolsets: ['agentd']})).toEqual(AGENTD_TOOLS.filter((t) => t.roles.includes('agent')).map((t) => t.name))
     expect(await names({toolsets: ['voice'], registry: TOOLS_BY_TOOLSET})).toEqual([])
   })
 

@@ -12,6 +12,8 @@ import {ndjson} from './stream.js'
 
 const api = {
   echo: route('POST', '/echo', {input: z.strictObject({text: z.string().max(10)}), output: z.object({text: z.string(), actor: z.string()}), roles: ['operator', 'agent']}),
+  itemAny: route('GET', '/items/{id}', {input: z.strictObject({id: z.string().regex(/^i_/)}), output: z.object({id: z.string()}), roles: ['operator']}),
+  itemLatest: route('GET', '/items/latest', {output: z.object({latest: z.boolean()}), roles: ['operator']}),
   item: route('GET', '/item/{id}/view', {input: z.strictObject({id: z.string(), n: z.number().int().default(1), flag: z.boolean().optional()}), output: z.object({id: z.string(), n: z.number(), flag: z.boolean().nullable()}), roles: ['agent', 'operator']}),
   admin: route('POST', '/admin', {output: z.object({ok: z.boolean()}), roles: ['operator']}),
   slow: route('POST', '/slow', {output: z.object({done: z.boolean()}), roles: ['operator']}),
@@ -28,6 +30,8 @@ const AG = 'osm_ag_' + 'a'.repeat(43)
 const handlers: Handlers<typeof api> = {
   echo: (input, ctx) => ({text: input.text, actor: ctx.actor}),
   item: (input) => ({id: input.id, n: input.n, flag: input.flag ?? null}),
+  itemAny: (input) => ({id: input.id}),
+  itemLatest: () => ({latest: true}),
   admin: () => ({ok: true}),
   slow: () => new Promise((resolve) => setTimeout(() => resolve({done: true}), 300)),
   broken: () => ({ok: 'yes'}) as never,
@@ -72,6 +76,15 @@ describe('rpc server and typed client', () => {
     const client = createClient('test', api, {socketPath: socket, token: AG})
     expect(await client.item({id: 'a b/c', n: 3, flag: false})).toEqual({id: 'a b/c', n: 3, flag: false})
     expect(await client.item({id: 'x'})).toEqual({id: 'x', n: 1, flag: null})
+    client.close()
+  })
+
+  it('prefers a literal path to a parameter whatever the table order', async () => {
+    // Given /items/{id} listed before /items/latest
+    const client = createClient('test', api, {socketPath: socket, token: OP})
+    // Then "latest" reaches its own route and an id still reaches the parameter route
+    expect(await client.itemLatest()).toEqual({latest: true})
+    expect(await client.itemAny({id: 'i_1'})).toEqual({id: 'i_1'})
     client.close()
   })
 

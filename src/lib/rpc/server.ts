@@ -65,11 +65,14 @@ interface CompiledRoute {
 }
 
 function compile(api: Api): CompiledRoute[] {
-  return Object.entries(api).map(([key, def]) => {
+  const compiled = Object.entries(api).map(([key, def]) => {
     // Braces are not escaped, so `{param}` segments can be swapped for a capture group.
     const pattern = def.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[a-z_]+\}/g, '([^/]+)')
     return {key, def, regex: new RegExp(`^${pattern}$`), params: pathParams(def.path)}
   })
+  // A literal segment beats a parameter: GET /approval/rules is that route, not GET /approval/{id}
+  // with id "rules", whatever order the table lists them in (the sort is stable).
+  return compiled.sort((a, b) => a.params.length - b.params.length)
 }
 
 /** Builds the server for a route table; every request is authenticated, validated and answered with JSON. */

@@ -1,5 +1,6 @@
 import {agentdApi, BACKUP_CREATE_CLIENT_TIMEOUT_MS} from '../../../daemons/agentd/api.js'
 import {defineTool, type AnyTool} from '../define-tool.js'
+import {APPROVAL_TOOLS} from './approvals.js'
 
 const READ_ONLY = {readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false} as const
 // Recording work: not read-only, destroys nothing, and a repeat adds another record.
@@ -229,4 +230,4 @@ export const memoryRecall = defineTool({
 })
 
 /** agentd's tools in catalogue order. */
-export const AGENTD_TOOLS: readonly AnyTool[] = [systemHealth, systemQuery, systemDiscover, eventLog, memoryStore, memoryRecall, receiptList, incidentCreate, incidentStep, backupCreate, backupList]
+export const AGENTD_TOOLS: readonly AnyTool[] = [systemHealth, systemQuery, systemDiscover, eventLog, memoryStore, memoryRecall, receiptList, incidentCreate, incidentStep, backupCreate, backupList, ...APPROVAL_TOOLS]
