@@ -18,6 +18,11 @@ import {createMemoryService} from './memory/service.js'
 import {openAgentdDb} from './store.js'
 import {agentdHandlers} from './routes.js'
 import {createAgentdService} from './service.js'
+import type {Gate} from './approvals/types.js'
+import {createAgentCardService} from './agent-card/service.js'
+import {detectEnabledDaemons, gatewayBaseUrl} from './agent-card/enabled-daemons.js'
+import {AVAILABLE_DAEMONS} from '../registry.js'
+import {OsmodaError} from '../../lib/errors.js'
 
 async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
   const startedAt = Date.now()
@@ -52,6 +57,25 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
     version: ctx.version,
     settings: () => ({...config.backup, dir: config.backup.dir ?? defaultBackupDir(ctx.paths)}),
   })
+  // Until the lead wires the real approval gate: operators pass (as the Gate contract says); agents are
+  // refused, never waved through.
+  const gate: Gate = {
+    check: (request) => {
+      if (request.ctx.role === 'operator') return {decision: 'allow', approval_id: null, reason: 'operator'}
+      throw new OsmodaError('FEATURE_DISABLED', `${request.operation} needs the approval gate, which this build does not have yet`, {details: {option: 'approval'}})
+    },
+  }
+  const cards = createAgentCardService({
+    file: join(ctx.paths.daemonStateDir('agentd'), 'agent-card.json'),
+    signingKey: keys.signingKey,
+    ledger: ctx.ledger,
+    gate,
+    version: ctx.version,
+    settings: () => config.agentCard,
+    enabledDaemons: () => detectEnabledDaemons(ctx.paths, AVAILABLE_DAEMONS),
+    gatewayUrl: () => gatewayBaseUrl(ctx.paths),
+    socket: (name) => ctx.paths.socket(name),
+  })
   const reload = async (): Promise<ReloadResult> => {
     const next = ctx.readConfig()
     auth.reload()
@@ -64,7 +88,7 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
   }
   ctx.onReload(reload)
 
-  const server = createRpcServer({daemon: 'agentd', version: ctx.version, api: agentdApi, handlers: agentdHandlers(service, reload, ctx.paths.runDir, {incidents, receipts, backups, memory}), auth, log: ctx.log})
+  const server = createRpcServer({daemon: 'agentd', version: ctx.version, api: agentdApi, handlers: agentdHandlers(service, reload, ctx.paths.runDir, {incidents, receipts, backups, memory, cards}), auth, log: ctx.log})
   host.start(ctx.signal)
   monitor.start(ctx.signal)
   memory.start(config.memory.scanSecs, ctx.signal)

@@ -9,15 +9,17 @@ import type {AgentdService} from './service.js'
 import type {MemoryService} from './memory/service.js'
 import {runSystemQuery} from './system/query.js'
 import {discoverServices} from './system/discover.js'
+import type {AgentCardService} from './agent-card/service.js'
+import {agentCardHandlers} from './agent-card/routes.js'
 
 /** Binds agentd's route table to its service; no logic lives here. */
 export function agentdHandlers(
   service: AgentdService,
   reload: () => Promise<ReloadResult>,
   runDir: string,
-  records: {incidents: IncidentService; receipts: ReceiptService; backups: BackupService; memory: MemoryService},
+  records: {incidents: IncidentService; receipts: ReceiptService; backups: BackupService; memory: MemoryService; cards: AgentCardService},
 ): Handlers<AgentdApi> {
-  const {incidents, receipts, backups, memory} = records
+  const {incidents, receipts, backups, memory, cards} = records
   return {
     health: () => service.health(),
     reload: () => reload(),
@@ -45,5 +47,6 @@ export function agentdHandlers(
     memoryRecall: (input) => memory.recall(input),
     memoryHealth: () => memory.health(),
     memoryReindex: () => memory.reindex(),
+    ...agentCardHandlers(cards),
   }
 }
