@@ -101,7 +101,7 @@ const b64url = (data: Buffer | string): string => Buffer.from(data).toString('ba
 const B64URL = /^[A-Za-z0-9_-]+$/
 
 function ed25519Key(publicKey: KeyObject | Uint8Array): KeyObject {
-  if (!(publicKey instanceof Uint8Array)) return createPublicKey(publicKey)
+  if (!(publicKey instanceof Uint8Array)) return publicKey.type === 'public' ? publicKey : createPublicKey(publicKey)
   if (publicKey.length !== 32) throw new Error('an Ed25519 public key has 32 bytes')
   return createPublicKey({key: {kty: 'OKP', crv: 'Ed25519', x: b64url(Buffer.from(publicKey))}, format: 'jwk'})
 }
