@@ -7,14 +7,14 @@ import {createToolCallRecorder, type ToolCallRecord} from './recorder.js'
 import type {OsmodaMcpServerOptions} from './server.js'
 import {AGENTD_TOOLS} from './tools/agentd.js'
 import {TOOLS_BY_TOOLSET} from './tools/index.js'
-import {sha256, HEALTH, QUERY, DISCOVER, STORED, RECALL, PAGE, RECEIPTS, INCIDENT, fakeAgentd, connect, text} from '../../../test/helpers/mcp-fakes.js'
+import {sha256, HEALTH, QUERY, DISCOVER, STORED, RECALL, PAGE, RECEIPTS, INCIDENT, fakeAgentd, connect, text, CARD_BUNDLE} from '../../../test/helpers/mcp-fakes.js'
 
 
 describe('osmoda MCP server: tools/list', () => {
   it('lists the agentd tools with object schemas and all four annotations', async () => {
     const mcp = await connect()
     const {tools} = await mcp.client.listTools()
-    expect(tools.map((t) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'memory_store', 'memory_recall', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list'])
+    expect(tools.map((t) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'memory_store', 'memory_recall', 'agent_card', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list'])
     for (const tool of tools) {
       expect(tool.inputSchema.type).toBe('object')
       expect(tool.outputSchema?.type).toBe('object')
@@ -22,9 +22,9 @@ describe('osmoda MCP server: tools/list', () => {
       expect(tool.description?.length).toBeGreaterThan(80)
       expect(tool.title).toBeTruthy()
       for (const hint of ['readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint'] as const) expect(typeof tool.annotations?.[hint]).toBe('boolean')
-      // SPEC §3: the readers are R I, incident_create, incident_step, backup_create and memory_store carry no hint at all
-      const reads = !tool.name.startsWith('incident_') && tool.name !== 'backup_create' && tool.name !== 'memory_store'
-      expect(tool.annotations, tool.name).toMatchObject({readOnlyHint: reads, destructiveHint: false, idempotentHint: reads, openWorldHint: false})
+      // SPEC §3: the readers are R I, incident_create, incident_step, backup_create and memory_store carry no hint at all, agent_card only I
+      const reads = !tool.name.startsWith('incident_') && tool.name !== 'backup_create' && tool.name !== 'memory_store' && tool.name !== 'agent_card'
+      expect(tool.annotations, tool.name).toMatchObject({readOnlyHint: reads, destructiveHint: false, idempotentHint: reads || tool.name === 'agent_card', openWorldHint: false})
     }
     // SPEC §3's Ann. column: R I for the read-only tools, none for incident_create, incident_step and backup_create.
     const readOnly = {readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false}
@@ -36,6 +36,7 @@ describe('osmoda MCP server: tools/list', () => {
       event_log: readOnly,
       memory_store: none,
       memory_recall: readOnly,
+      agent_card: {...none, idempotentHint: true},
       receipt_list: readOnly,
       incident_create: none,
       incident_step: none,
@@ -78,6 +79,8 @@ describe('osmoda MCP server: tools/call', () => {
     {tool: 'incident_step', args: {id: INCIDENT.id, action: 'restarted nginx', result: 'ok', resolve: true}, canonical: `{"action":"restarted nginx","id":"${INCIDENT.id}","resolve":true,"result":"ok"}`, route: 'incidentStep', want: INCIDENT, summary: /step 1 recorded; incident resolved$/},
     {tool: 'memory_store', args: {summary: 'nginx reload after cert renewal', tags: ['nginx']}, canonical: '{"summary":"nginx reload after cert renewal","tags":["nginx"]}', route: 'memoryStore', want: STORED, summary: /^stored mem_01JDQ7Z8X9Y0ABCDEFGHJKMNPQ \(ledger seq 9\)$/},
     {tool: 'memory_recall', args: {query: 'nginx'}, canonical: '{"query":"nginx"}', route: 'memoryRecall', want: RECALL, summary: /^1 of 1 memories; best: mem_01JDQ7Z8X9Y0ABCDEFGHJKMNPQ: nginx reload/},
+    {tool: 'agent_card', args: {}, canonical: '{}', route: 'agentCardGet', want: CARD_BUNDLE, summary: /^agent card "osmoda" v0\.1\.0: 1 skills \(system-administration\); services mcp$/},
+    {tool: 'agent_card', args: {action: 'generate', name: 'web-01'}, canonical: '{"action":"generate","name":"web-01"}', route: 'agentCardGenerate', want: CARD_BUNDLE, summary: /^agent card "osmoda"/},
   ] as const
 
   for (const c of cases) {
@@ -109,6 +112,13 @@ describe('osmoda MCP server: tools/call', () => {
     })
   }
 
+  it('agent_card generate sends the route its fields without action', async () => {
+    const mcp = await connect()
+    await mcp.client.callTool({name: 'agent_card', arguments: {action: 'generate', name: 'web-01', approval_id: 'apr_1'}})
+    expect(mcp.calls).toEqual([{route: 'agentCardGenerate', input: {name: 'web-01', approval_id: 'apr_1'}}])
+    await mcp.close()
+  })
+
   it('passes validated arguments, with defaults, to the daemon and hashes them as received', async () => {
     const mcp = await connect()
     await mcp.client.callTool({name: 'event_log', arguments: {type: 'tool.called', actor: 'agent:ops'}})
@@ -124,6 +134,8 @@ describe('osmoda MCP server: tools/call', () => {
     {name: 'an unknown query', tool: 'system_query', args: {query: 'passwords'}, want: /^VALIDATION_FAILED: .*query: /},
     {name: 'args of another query', tool: 'system_query', args: {query: 'disk', args: {limit: 5}}, want: /^VALIDATION_FAILED: .*args: not an argument of the disk query: limit/},
     {name: 'arguments to a tool that takes none', tool: 'system_health', args: {verbose: true}, want: /^VALIDATION_FAILED: /},
+    {name: 'generate fields with action get', tool: 'agent_card', args: {name: 'x'}, want: /^VALIDATION_FAILED: .*action "generate" only/},
+    {name: 'an unknown action', tool: 'agent_card', args: {action: 'delete'}, want: /^VALIDATION_FAILED: .*action/},
   ]
   for (const c of invalid) {
     it(`rejects ${c.name} without calling the daemon and records outcome error`, async () => {
@@ -239,7 +251,7 @@ describe('osmoda MCP server: selection', () => {
   }
 
   it('lists only what the role may call', async () => {
-    expect(await names({role: 'agent'})).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'memory_store', 'memory_recall', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list', 'wallet_probe'])
+    expect(await names({role: 'agent'})).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'memory_store', 'memory_recall', 'agent_card', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list', 'wallet_probe'])
     expect(await names({role: 'operator'})).toContain('ledger_checkpoint_now')
   })
 
@@ -251,7 +263,7 @@ describe('osmoda MCP server: selection', () => {
 
   it('keeps only the selected toolsets', async () => {
     expect(await names({toolsets: ['keyd']})).toEqual(['wallet_probe'])
-    expect(await names({toolsets: ['agentd']})).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'memory_store', 'memory_recall', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list'])
+    expect(await names({toolsets: ['agentd']})).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'memory_store', 'memory_recall', 'agent_card', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list'])
     expect(await names({toolsets: ['voice'], registry: TOOLS_BY_TOOLSET})).toEqual([])
   })
 
