@@ -1,11 +1,12 @@
 import {verify} from 'node:crypto'
-import {readFileSync, statSync} from 'node:fs'
+import {existsSync, readFileSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {agentdApi} from '../src/daemons/agentd/api.js'
 import {verifyAgentCard} from '../src/daemons/agentd/agent-card/signature.js'
 import {loadNodePublicKey} from '../src/lib/identity.js'
 import {canonicalJson} from '../src/lib/ledger/canonical-json.js'
+import {rawRequest} from './helpers/raw-request.js'
 import {testEnv, type DaemonProcess, type TestEnv} from './helpers/env.js'
 
 let env: TestEnv
@@ -93,5 +94,45 @@ describe('osmoda agent-card', () => {
     expect(tooLong.exitCode).toBe(2)
     expect(tooLong.json.error.code).toBe('VALIDATION_FAILED')
     expect((await env.cli(['agent-card', 'show', '--json'])).json.result).toEqual(before)
+  })
+})
+
+describe('agentd agent card routes on the real daemon', () => {
+  // The stored card file as it is now (null before any generate): a refused request must leave it alone.
+  const stored = () => {
+    const file = join(env.paths.daemonStateDir('agentd'), 'agent-card.json')
+    return existsSync(file) ? readFileSync(file, 'utf8') : null
+  }
+  const cases = [
+    {name: 'malformed JSON', role: 'operator', body: '{"name"', wantStatus: 400, wantCode: 'INVALID_JSON'},
+    {name: 'unknown field', role: 'operator', body: JSON.stringify({card: {}}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+    {name: 'name over 100', role: 'operator', body: JSON.stringify({name: 'n'.repeat(101)}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+    {name: '17 services', role: 'operator', body: JSON.stringify({services: Array.from({length: 17}, () => ({name: 'web', endpoint: 'https://x', version: '1'}))}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+    {name: 'without token', role: 'none', body: '{}', wantStatus: 401, wantCode: 'UNAUTHENTICATED'},
+  ] as const
+
+  it.each(cases)('$name → $wantStatus $wantCode, nothing written', async (c) => {
+    const before = stored()
+    const size = (await env.client('agentd', agentdApi).ledgerStatus()).size
+    const headers: Record<string, string> = {'content-type': 'application/json', ...(c.role === 'none' ? {} : {authorization: `Bearer ${env.token(c.role)}`})}
+    const res = await rawRequest(agentd.socket, 'POST', '/agent/card/generate', {headers, body: c.body})
+    expect(res.status, res.text).toBe(c.wantStatus)
+    expect(res.body.error.code).toBe(c.wantCode)
+    expect(stored()).toBe(before)
+    expect((await env.client('agentd', agentdApi).ledgerStatus()).size).toBe(size)
+  })
+
+  it('never lets the agent publish a card without the operator (the gate stands in the way)', async () => {
+    // Given the stored card and ledger
+    const before = stored()
+    const size = (await env.client('agentd', agentdApi).ledgerStatus()).size
+    // When the agent asks to generate
+    const agent = env.client('agentd', agentdApi, 'agent', {'x-osmoda-agent-id': 'ops'})
+    const error = await agent.agentCardGenerate({name: 'hijacked'}).then(() => null, (e: {code: string}) => e)
+    agent.close()
+    // Then it is refused (412 APPROVAL_REQUIRED once the real gate is wired; 503 until then) and nothing changed
+    expect(['APPROVAL_REQUIRED', 'FEATURE_DISABLED']).toContain(error?.code)
+    expect(stored()).toBe(before)
+    expect((await env.client('agentd', agentdApi).ledgerStatus()).size).toBe(size)
   })
 })
