@@ -7,6 +7,8 @@ import {Client} from '@modelcontextprotocol/sdk/client/index.js'
 import {StdioClientTransport} from '@modelcontextprotocol/sdk/client/stdio.js'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {agentdApi} from '../src/daemons/agentd/api.js'
+import {verifyAgentCard} from '../src/daemons/agentd/agent-card/signature.js'
+import {loadNodePublicKey} from '../src/lib/identity.js'
 import {BIN, ROOT, testEnv, type DaemonProcess, type TestEnv} from './helpers/env.js'
 
 let env: TestEnv
@@ -52,12 +54,13 @@ describe('osmoda mcp over stdio against a real agentd', () => {
     // When the agent lists the tools
     const {tools} = await mcp.client.listTools()
     // Then it sees the agentd tools with object schemas and explicit hints (SPEC §3: readers R I; incident tools, backup_create and memory_store none)
-    expect(tools.map((t) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'memory_store', 'memory_recall', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list'])
+    expect(tools.map((t) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'memory_store', 'memory_recall', 'agent_card', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list'])
     for (const tool of tools) {
       expect(tool.inputSchema.type).toBe('object')
       expect(tool.outputSchema?.type).toBe('object')
-      const reads = !tool.name.startsWith('incident_') && tool.name !== 'backup_create' && tool.name !== 'memory_store'
-      expect(tool.annotations).toEqual({readOnlyHint: reads, destructiveHint: false, idempotentHint: reads, openWorldHint: false})
+      const reads = !tool.name.startsWith('incident_') && !['backup_create', 'memory_store', 'agent_card'].includes(tool.name)
+      // agent_card is I only (SPEC §3): `generate` writes, and repeating it gives the same card
+      expect(tool.annotations).toEqual({readOnlyHint: reads, destructiveHint: false, idempotentHint: reads || tool.name === 'agent_card', openWorldHint: false})
     }
 
     // When it calls each tool (the SDK client validates structuredContent against outputSchema)
@@ -110,6 +113,24 @@ describe('osmoda mcp over stdio against a real agentd', () => {
     expect(Date.now() - closing, mcp.stderr()).toBeLessThan(1900)
     expect(() => process.kill(pid as number, 0)).toThrow()
     operator.close()
+  })
+
+  it('gives the agent the signed card through agent_card, and no way to publish one on its own', async () => {
+    // Given osmoda mcp for agent e2e
+    const mcp = await startMcp()
+    // When the agent reads the card (the SDK client validates it against the output schema)
+    const got = await mcp.client.callTool({name: 'agent_card', arguments: {}})
+    // Then it is the A2A card, signed by this node
+    expect(got.isError, text(got)).toBeFalsy()
+    const {card} = got.structuredContent as {card: {name: string}}
+    expect(card.name).toBe('osmoda')
+    expect(verifyAgentCard(card, loadNodePublicKey(env.paths).verifyKey)).toBe(true)
+    // When it tries to generate one / Then the gate refuses it as a tool error and nothing is stored
+    const generated = await mcp.client.callTool({name: 'agent_card', arguments: {action: 'generate', name: 'mine'}})
+    expect(generated.isError).toBe(true)
+    expect(text(generated)).toMatch(/^(APPROVAL_REQUIRED|FEATURE_DISABLED): /)
+    expect(existsSync(join(env.paths.daemonStateDir('agentd'), 'agent-card.json'))).toBe(false)
+    await mcp.client.close()
   })
 
   it('works an incident through the tools: open, step citing a receipt, resolve, then CONFLICT', async () => {
@@ -175,7 +196,7 @@ describe('osmoda mcp over stdio against a real agentd', () => {
   it('lists the catalogue without a daemon and rejects unknown toolsets', async () => {
     const list = await env.cli(['mcp', '--list', '--json'], {env: {OSMODA_RUN_DIR: join(env.base, 'no-daemons-here')}})
     expect(list.exitCode).toBe(0)
-    expect(list.json.result.tools.map((t: {name: string}) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'memory_store', 'memory_recall', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list'])
+    expect(list.json.result.tools.map((t: {name: string}) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'memory_store', 'memory_recall', 'agent_card', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list'])
     expect(list.json.result.tools[0].inputSchema.type).toBe('object')
     const table = await env.cli(['mcp', '--list', '--toolsets', 'agentd', '--read-only'])
     expect(table.stdout).toMatch(/^NAME +TOOLSET +ANNOTATIONS +TITLE\nsystem_health +agentd +R I +System health/)
