@@ -7,6 +7,8 @@ import {Client} from '@modelcontextprotocol/sdk/client/index.js'
 import {StdioClientTransport} from '@modelcontextprotocol/sdk/client/stdio.js'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {agentdApi} from '../src/daemons/agentd/api.js'
+import {verifyAgentCard} from '../src/daemons/agentd/agent-card/signature.js'
+import {loadNodePublicKey} from '../src/lib/identity.js'
 import {BIN, ROOT, testEnv, type DaemonProcess, type TestEnv} from './helpers/env.js'
 import {AGENTD_TOOLS} from '../src/lib/mcp/tools/agentd.js'
 
@@ -113,6 +115,24 @@ describe('osmoda mcp over stdio against a real agentd', () => {
     expect(Date.now() - closing, mcp.stderr()).toBeLessThan(1900)
     expect(() => process.kill(pid as number, 0)).toThrow()
     operator.close()
+  })
+
+  it('gives the agent the signed card through agent_card, and no way to publish one on its own', async () => {
+    // Given osmoda mcp for agent e2e
+    const mcp = await startMcp()
+    // When the agent reads the card (the SDK client validates it against the output schema)
+    const got = await mcp.client.callTool({name: 'agent_card', arguments: {}})
+    // Then it is the A2A card, signed by this node
+    expect(got.isError, text(got)).toBeFalsy()
+    const {card} = got.structuredContent as {card: {name: string}}
+    expect(card.name).toBe('osmoda')
+    expect(verifyAgentCard(card, loadNodePublicKey(env.paths).verifyKey)).toBe(true)
+    // When it tries to generate one / Then the gate refuses it as a tool error and nothing is stored
+    const generated = await mcp.client.callTool({name: 'agent_card', arguments: {action: 'generate', name: 'mine'}})
+    expect(generated.isError).toBe(true)
+    expect(text(generated)).toMatch(/^(APPROVAL_REQUIRED|FEATURE_DISABLED): /)
+    expect(existsSync(join(env.paths.daemonStateDir('agentd'), 'agent-card.json'))).toBe(false)
+    await mcp.client.close()
   })
 
   it('works an incident through the tools: open, step citing a receipt, resolve, then CONFLICT', async () => {

@@ -80,6 +80,30 @@ export const BACKUP_INFO: Output<'backupList'>['backups'][number] = {
   created_at: '2026-01-01T03:00:00.000Z',
   note: 'nightly',
 }
+export const CARD_BUNDLE: Output<'agentCardGet'> = {
+  card: {
+    name: 'osmoda',
+    description: 'AI-native system agent with auditable safety',
+    supportedInterfaces: [{url: 'http://127.0.0.1:18789', protocolBinding: 'HTTP+JSON', protocolVersion: '1.0'}],
+    version: '0.1.0',
+    capabilities: {streaming: true},
+    defaultInputModes: ['text/plain'],
+    defaultOutputModes: ['text/plain'],
+    skills: [{id: 'system-administration', name: 'System administration', description: 'x', tags: ['linux']}],
+    signatures: [{protected: 'e30', signature: 'AA'}],
+  },
+  registration: {
+    type: 'https://eips.ethereum.org/EIPS/eip-8004#registration-v1',
+    name: 'osmoda',
+    description: 'AI-native system agent with auditable safety',
+    image: null,
+    services: [{name: 'mcp', endpoint: 'stdio:osmoda mcp', version: '2025-11-25'}],
+    x402Support: false,
+    active: true,
+    registrations: [],
+    supportedTrust: ['eip-8004', 'hash-chain-ledger'],
+  },
+}
 export const BACKUP: Output<'backupCreate'> = {...BACKUP_INFO, manifest: {files: 4, ledger_size: 12, ledger_head_hash: 'd'.repeat(64)}}
 
 /** A seam fake of agentd's typed client: every route refuses unless the test provides it. */
@@ -105,6 +129,8 @@ export function fakeAgentd(overrides: Partial<Agentd> = {}): {agentd: Agentd; ca
     backupList: answer('backupList', {backups: [BACKUP_INFO]}),
     memoryStore: answer('memoryStore', STORED),
     memoryRecall: answer('memoryRecall', RECALL),
+    agentCardGet: answer('agentCardGet', CARD_BUNDLE),
+    agentCardGenerate: answer('agentCardGenerate', CARD_BUNDLE),
     follow: async function* () {
       yield* []
       throw new Error('unexpected follow')

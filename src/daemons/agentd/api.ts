@@ -6,6 +6,7 @@ import {SystemQueryInput, SystemQueryOutputSchema} from './system/query-schema.j
 import {CATEGORY_RE} from './memory/files.js'
 import {isTimeframe} from './memory/query.js'
 import {approvalApi} from './approvals/api.js'
+import {agentCardApi} from './agent-card/api.js'
 
 const O = ['operator'] as const
 const OA = ['operator', 'agent'] as const
@@ -384,6 +385,7 @@ export const agentdApi = {
     summary: 'Rebuild the memory index from the markdown files',
   }),
   ...approvalApi,
+  ...agentCardApi,
 } as const
 
 /** The agentd route table's type. */

@@ -21,6 +21,9 @@ import {createAgentdService} from './service.js'
 import {createApprovalStore} from './approvals/store.js'
 import {createApprovalService} from './approvals/service.js'
 import {knownOperations, resolveToolCall} from './approvals/resolve.js'
+import {createAgentCardService} from './agent-card/service.js'
+import {detectEnabledDaemons, gatewayBaseUrl} from './agent-card/enabled-daemons.js'
+import {AVAILABLE_DAEMONS} from '../registry.js'
 
 async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
   const startedAt = Date.now()
@@ -64,6 +67,17 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
     version: ctx.version,
     settings: () => ({...config.backup, dir: config.backup.dir ?? defaultBackupDir(ctx.paths)}),
   })
+  const cards = createAgentCardService({
+    file: join(ctx.paths.daemonStateDir('agentd'), 'agent-card.json'),
+    signingKey: keys.signingKey,
+    ledger: ctx.ledger,
+    gate: approvals.gate,
+    version: ctx.version,
+    settings: () => config.agentCard,
+    enabledDaemons: () => detectEnabledDaemons(ctx.paths, AVAILABLE_DAEMONS),
+    gatewayUrl: () => gatewayBaseUrl(ctx.paths),
+    socket: (name) => ctx.paths.socket(name),
+  })
   const reload = async (): Promise<ReloadResult> => {
     const next = ctx.readConfig()
     auth.reload()
@@ -76,7 +90,7 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
   }
   ctx.onReload(reload)
 
-  const server = createRpcServer({daemon: 'agentd', version: ctx.version, api: agentdApi, handlers: agentdHandlers(service, reload, ctx.paths.runDir, {incidents, receipts, backups, memory, approvals}), auth, log: ctx.log})
+  const server = createRpcServer({daemon: 'agentd', version: ctx.version, api: agentdApi, handlers: agentdHandlers(service, reload, ctx.paths.runDir, {incidents, receipts, backups, memory, approvals, cards}), auth, log: ctx.log})
   host.start(ctx.signal)
   monitor.start(ctx.signal)
   memory.start(config.memory.scanSecs, ctx.signal)

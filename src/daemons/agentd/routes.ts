@@ -11,15 +11,17 @@ import {runSystemQuery} from './system/query.js'
 import {discoverServices} from './system/discover.js'
 import type {ApprovalService} from './approvals/service.js'
 import {approvalHandlers} from './approvals/routes.js'
+import type {AgentCardService} from './agent-card/service.js'
+import {agentCardHandlers} from './agent-card/routes.js'
 
 /** Binds agentd's route table to its service; no logic lives here. */
 export function agentdHandlers(
   service: AgentdService,
   reload: () => Promise<ReloadResult>,
   runDir: string,
-  records: {incidents: IncidentService; receipts: ReceiptService; backups: BackupService; memory: MemoryService; approvals: ApprovalService},
+  records: {incidents: IncidentService; receipts: ReceiptService; backups: BackupService; memory: MemoryService; approvals: ApprovalService; cards: AgentCardService},
 ): Handlers<AgentdApi> {
-  const {incidents, receipts, backups, memory, approvals} = records
+  const {incidents, receipts, backups, memory, approvals, cards} = records
   return {
     health: () => service.health(),
     reload: () => reload(),
@@ -48,5 +50,6 @@ export function agentdHandlers(
     memoryHealth: () => memory.health(),
     memoryReindex: () => memory.reindex(),
     ...approvalHandlers(approvals),
+    ...agentCardHandlers(cards),
   }
 }

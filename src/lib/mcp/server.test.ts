@@ -7,7 +7,7 @@ import {createToolCallRecorder, type ToolCallRecord} from './recorder.js'
 import type {OsmodaMcpServerOptions} from './server.js'
 import {AGENTD_TOOLS} from './tools/agentd.js'
 import {TOOLS_BY_TOOLSET} from './tools/index.js'
-import {sha256, HEALTH, QUERY, DISCOVER, STORED, RECALL, PAGE, RECEIPTS, INCIDENT, fakeAgentd, connect, text} from '../../../test/helpers/mcp-fakes.js'
+import {sha256, HEALTH, QUERY, DISCOVER, STORED, RECALL, PAGE, RECEIPTS, INCIDENT, fakeAgentd, connect, text, CARD_BUNDLE} from '../../../test/helpers/mcp-fakes.js'
 
 
 describe('osmoda MCP server: tools/list', () => {
@@ -33,6 +33,7 @@ describe('osmoda MCP server: tools/list', () => {
       event_log: 'R I',
       memory_store: '',
       memory_recall: 'R I',
+      agent_card: 'I',
       receipt_list: 'R I',
       incident_create: '',
       incident_step: '',
@@ -85,6 +86,8 @@ describe('osmoda MCP server: tools/call', () => {
     {tool: 'incident_step', args: {id: INCIDENT.id, action: 'restarted nginx', result: 'ok', resolve: true}, canonical: `{"action":"restarted nginx","id":"${INCIDENT.id}","resolve":true,"result":"ok"}`, route: 'incidentStep', want: INCIDENT, summary: /step 1 recorded; incident resolved$/},
     {tool: 'memory_store', args: {summary: 'nginx reload after cert renewal', tags: ['nginx']}, canonical: '{"summary":"nginx reload after cert renewal","tags":["nginx"]}', route: 'memoryStore', want: STORED, summary: /^stored mem_01JDQ7Z8X9Y0ABCDEFGHJKMNPQ \(ledger seq 9\)$/},
     {tool: 'memory_recall', args: {query: 'nginx'}, canonical: '{"query":"nginx"}', route: 'memoryRecall', want: RECALL, summary: /^1 of 1 memories; best: mem_01JDQ7Z8X9Y0ABCDEFGHJKMNPQ: nginx reload/},
+    {tool: 'agent_card', args: {}, canonical: '{}', route: 'agentCardGet', want: CARD_BUNDLE, summary: /^agent card "osmoda" v0\.1\.0: 1 skills \(system-administration\); services mcp$/},
+    {tool: 'agent_card', args: {action: 'generate', name: 'web-01'}, canonical: '{"action":"generate","name":"web-01"}', route: 'agentCardGenerate', want: CARD_BUNDLE, summary: /^agent card "osmoda"/},
   ] as const
 
   for (const c of cases) {
@@ -116,6 +119,13 @@ describe('osmoda MCP server: tools/call', () => {
     })
   }
 
+  it('agent_card generate sends the route its fields without action', async () => {
+    const mcp = await connect()
+    await mcp.client.callTool({name: 'agent_card', arguments: {action: 'generate', name: 'web-01', approval_id: 'apr_1'}})
+    expect(mcp.calls).toEqual([{route: 'agentCardGenerate', input: {name: 'web-01', approval_id: 'apr_1'}}])
+    await mcp.close()
+  })
+
   it('passes validated arguments, with defaults, to the daemon and hashes them as received', async () => {
     const mcp = await connect()
     await mcp.client.callTool({name: 'event_log', arguments: {type: 'tool.called', actor: 'agent:ops'}})
@@ -131,6 +141,8 @@ describe('osmoda MCP server: tools/call', () => {
     {name: 'an unknown query', tool: 'system_query', args: {query: 'passwords'}, want: /^VALIDATION_FAILED: .*query: /},
     {name: 'args of another query', tool: 'system_query', args: {query: 'disk', args: {limit: 5}}, want: /^VALIDATION_FAILED: .*args: not an argument of the disk query: limit/},
     {name: 'arguments to a tool that takes none', tool: 'system_health', args: {verbose: true}, want: /^VALIDATION_FAILED: /},
+    {name: 'generate fields with action get', tool: 'agent_card', args: {name: 'x'}, want: /^VALIDATION_FAILED: .*action "generate" only/},
+    {name: 'an unknown action', tool: 'agent_card', args: {action: 'delete'}, want: /^VALIDATION_FAILED: .*action/},
   ]
   for (const c of invalid) {
     it(`rejects ${c.name} without calling the daemon and records outcome error`, async () => {

@@ -195,6 +195,10 @@ describe('approval_request', () => {
     expect(approvalIdOf(refusal(check))).toBe(asked.id)
   })
 
+  it('resolves a tool whose action picks the route to that route, without the action', () => {
+    expect(resolveToolCall('agent_card', {action: 'generate', name: 'ops'})).toEqual({daemon: 'agentd', method: 'POST', path: '/agent/card/generate', body: {name: 'ops'}})
+  })
+
   it('fills path parameters from the arguments', () => {
     expect(resolveToolCall('incident_step', {id: 'inc_01JDX8Q4S1T6V0W7Y2Z3A4B5C6', action: 'a', result: 'r'})).toMatchObject({
       path: '/incident/inc_01JDX8Q4S1T6V0W7Y2Z3A4B5C6/step',

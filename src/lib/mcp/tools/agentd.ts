@@ -1,4 +1,6 @@
 import {agentdApi, BACKUP_CREATE_CLIENT_TIMEOUT_MS} from '../../../daemons/agentd/api.js'
+import {z} from 'zod'
+import {AgentCardGenerateInput} from '../../../daemons/agentd/agent-card/api.js'
 import {defineTool, type AnyTool} from '../define-tool.js'
 import {APPROVAL_TOOLS} from './approvals.js'
 
@@ -229,5 +231,31 @@ export const memoryRecall = defineTool({
   run: (clients, args) => clients.agentd.memoryRecall(args),
 })
 
+const AgentCardToolInput = AgentCardGenerateInput.extend({
+  action: z.enum(['get', 'generate']).default('get').describe('get: read the current card (default); generate: build, sign and publish a new one (needs operator approval)'),
+}).refine((args) => args.action === 'generate' || Object.keys(args).every((key) => key === 'action'), {
+  message: 'name, description, services and approval_id go with action "generate" only',
+})
+
+/** agent_card: this agent's signed A2A card and ERC-8004 registration, from agentd GET /agent/card or POST /agent/card/generate. */
+export const agentCard = defineTool({
+  name: 'agent_card',
+  title: 'Agent card',
+  description:
+    'This server\'s public identity for other agents. action "get" (default) returns `{card, registration}`: `card` is the A2A v1.0 ' +
+    'agent card the gateway publishes at /.well-known/agent-card.json (name, description, interface URL, skills of the daemons that ' +
+    'run here, bearer auth), signed as a JWS (EdDSA) with the node key; `registration` is the ERC-8004 registration file (services ' +
+    'such as mcp, a2a, safeswitch, wallet). action "generate" rebuilds, signs and publishes the card with an optional new `name` ' +
+    '(1..100), `description` (≤1000) and `services` (≤16 `{name, endpoint, version}`, replacing the defaults); it needs the ' +
+    'operator\'s approval: on APPROVAL_REQUIRED ask the operator, then repeat the call with `approval_id`.',
+  toolset: 'agentd',
+  route: agentdApi.agentCardGenerate,
+  input: AgentCardToolInput,
+  annotations: {readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false},
+  summarize: (b) => `agent card "${b.card.name}" v${b.card.version}: ${b.card.skills.length} skills (${b.card.skills.map((s) => s.id).join(', ')}); services ${b.registration.services.map((s) => s.name).join(', ')}`,
+  run: (clients, {action, ...args}) => (action === 'generate' ? clients.agentd.agentCardGenerate(args) : clients.agentd.agentCardGet()),
+  target: ({action, ...args}) => (action === 'generate' ? {route: agentdApi.agentCardGenerate, input: args} : {route: agentdApi.agentCardGet, input: {}}),
+})
+
 /** agentd's tools in catalogue order. */
-export const AGENTD_TOOLS: readonly AnyTool[] = [systemHealth, systemQuery, systemDiscover, eventLog, memoryStore, memoryRecall, receiptList, incidentCreate, incidentStep, backupCreate, backupList, ...APPROVAL_TOOLS]
+export const AGENTD_TOOLS: readonly AnyTool[] = [systemHealth, systemQuery, systemDiscover, eventLog, memoryStore, memoryRecall, agentCard, receiptList, incidentCreate, incidentStep, backupCreate, backupList, ...APPROVAL_TOOLS]
