@@ -65,6 +65,9 @@ describe('osmoda agent-card', () => {
     expect(verifyAgentCard(bundle.card, verifyKey)).toBe(true)
     expect(verifyAgentCard(bundle.card, Buffer.from(identity.ed25519_public_key, 'base64'))).toBe(true)
     expect(verifyAgentCard({...bundle.card, name: 'web-02'}, verifyKey)).toBe(false)
+    // And the ERC-8004 registration is signed by the same key, and a changed service breaks it
+    expect(verifyAgentCard(bundle.registration, verifyKey)).toBe(true)
+    expect(verifyAgentCard({...bundle.registration, services: [{name: 'mcp', endpoint: 'https://evil.example', version: '1'}]}, verifyKey)).toBe(false)
     // And show (human and --json) serves the stored card
     const shown = await env.cli(['agent-card', 'show', '--json'])
     expect(shown.json.result).toEqual(bundle)

@@ -102,6 +102,7 @@ export const CARD_BUNDLE: Output<'agentCardGet'> = {
     active: true,
     registrations: [],
     supportedTrust: ['eip-8004', 'hash-chain-ledger'],
+    signatures: [{protected: 'e30', signature: 'AA'}],
   },
 }
 export const BACKUP: Output<'backupCreate'> = {...BACKUP_INFO, manifest: {files: 4, ledger_size: 12, ledger_head_hash: 'd'.repeat(64)}}

@@ -92,10 +92,15 @@ export const AgentRegistration = z.looseObject({
   supportedTrust: z.array(z.string()),
 })
 
+/** The registration as published: signed like the card (ERC-8004 has no signature of its own). */
+export const SignedAgentRegistration = AgentRegistration.extend({
+  signatures: z.array(AgentCardSignature).min(1).describe('JWS (EdDSA, node key) over the canonical registration, as for the card'),
+})
+
 /** Output of both card routes and the content of `<state>/agentd/agent-card.json`. */
 export const AgentCardBundle = z.object({
   card: AgentCard.describe('The signed A2A v1.0 agent card (served publicly by the gateway at /.well-known/agent-card.json)'),
-  registration: AgentRegistration.describe('The ERC-8004 registration file for this agent'),
+  registration: SignedAgentRegistration.describe('The ERC-8004 registration file for this agent, signed with the node key'),
 })
 
 /** Input of POST /agent/card/generate: the `agent_card` tool's parameters minus `action`. */

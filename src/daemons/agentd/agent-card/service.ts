@@ -56,7 +56,10 @@ export function createAgentCardService(deps: AgentCardServiceDeps) {
       socket: deps.socket,
       services: overrides.services,
     })
-    return {card: signAgentCard(card, signingKey), registration}
+    // The registration is signed the same way as the card (JWS over its canonical form, node key):
+    // ERC-8004 defines no signature of its own, and a registration file fetched from anywhere but
+    // this node must still be attributable to it.
+    return {card: signAgentCard(card, signingKey), registration: signAgentCard(registration, signingKey)}
   }
 
   const readStored = (): Bundle | null => {
@@ -77,7 +80,7 @@ export function createAgentCardService(deps: AgentCardServiceDeps) {
       })
     }
     // Never serve a card this node's key does not vouch for (edited by hand, or restored beside another identity).
-    if (!verifyAgentCard(parsed.card, verifyKey)) {
+    if (!verifyAgentCard(parsed.card, verifyKey) || !verifyAgentCard(parsed.registration, verifyKey)) {
       throw new ConflictError(`the stored agent card's signature does not verify with this node's key`, {
         details: {state: 'signature_invalid'},
         hint: 'regenerate it with `osmoda agent-card generate`',
