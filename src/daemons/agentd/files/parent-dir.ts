@@ -14,32 +14,14 @@ const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOL
  * root, gets mode 0755 and the owner and group of its parent. Returns the open descriptor.
  */
 export function openParentDir(parent: string, createDirs: boolean, checked: CheckedPath, policy: PathPolicy): number {
-  try {
-    return openSync(parent, DIR_FLAGS)
-  } catch (error) {
-    // O_DIRECTORY|O_NOFOLLOW on a symlink fails with ENOTDIR: one was swapped in after the check.
-    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR' && lstatOrNull(parent)?.isSymbolicLink()) {
-      throw pathDenied(checked.path, 'changed_during_check', `the directory of ${checked.path} became a symlink while it was being opened`)
-    }
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || !createDirs) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new OsmodaError('NOT_FOUND', `the directory of ${checked.path} does not exist`, {details: {path: checked.path}, hint: 'set create_dirs: true to create it'})
-      }
-      mapFsError(error, checked.path)
-    }
-  }
+  const direct = openDir(parent, checked)
+  if (direct !== null) return direct
+  if (!createDirs) throw new OsmodaError('NOT_FOUND', `the directory of ${checked.path} does not exist`, {details: {path: checked.path}, hint: 'set create_dirs: true to create it'})
   const segments = splitPath(parent)
-  let fd = -1
+  let fd: number | null = null
   let depth = segments.length
-  while (fd === -1) {
-    depth--
-    const prefix = `/${segments.slice(0, depth).join('/')}`
-    try {
-      fd = openSync(prefix, DIR_FLAGS)
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || depth === 0) mapFsError(error, checked.path)
-    }
-  }
+  while (fd === null && depth > 0) fd = openDir(`/${segments.slice(0, --depth).join('/')}`, checked)
+  if (fd === null) throw new OsmodaError('NOT_FOUND', `no directory of ${checked.path} exists`, {details: {path: checked.path}})
   try {
     for (const name of segments.slice(depth)) {
       const next = createDirAt(fd, name, checked, policy)
@@ -50,6 +32,21 @@ export function openParentDir(parent: string, createDirs: boolean, checked: Chec
   } catch (error) {
     closeSync(fd)
     throw error
+  }
+}
+
+/** Opens a directory without following a final symlink; null when it does not exist. */
+function openDir(path: string, checked: CheckedPath): number | null {
+  try {
+    return openSync(path, DIR_FLAGS)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return null
+    // O_DIRECTORY|O_NOFOLLOW on a symlink fails with ENOTDIR: one was swapped in after the check.
+    if (code === 'ENOTDIR' && lstatOrNull(path)?.isSymbolicLink()) {
+      throw pathDenied(checked.path, 'changed_during_check', `a directory of ${checked.path} became a symlink while it was being opened`)
+    }
+    mapFsError(error, checked.path)
   }
 }
 
