@@ -117,6 +117,9 @@ export function fakeAgentd(overrides: Partial<Agentd> = {}): {agentd: Agentd; ca
     memoryRecall: answer('memoryRecall', RECALL),
     memoryHealth: unexpected('memoryHealth'),
     memoryReindex: unexpected('memoryReindex'),
+    fileRead: unexpected('fileRead'),
+    fileWrite: unexpected('fileWrite'),
+    fileList: unexpected('fileList'),
     follow: async function* () {
       yield* []
       throw new Error('unexpected follow')

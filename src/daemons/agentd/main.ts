@@ -15,6 +15,10 @@ import {createIncidentStore} from './incident-store.js'
 import {createIncidentService} from './incidents.js'
 import {createReceiptService} from './receipts.js'
 import {createMemoryService} from './memory/service.js'
+import {createFileService} from './files/service.js'
+import type {Gate} from './approvals/types.js'
+import {DEFAULT_APPROVAL_RULES} from './hands-config.js'
+import {OsmodaError} from '../../lib/errors.js'
 import {openAgentdDb} from './store.js'
 import {agentdHandlers} from './routes.js'
 import {createAgentdService} from './service.js'
@@ -64,7 +68,19 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
   }
   ctx.onReload(reload)
 
-  const server = createRpcServer({daemon: 'agentd', version: ctx.version, api: agentdApi, handlers: agentdHandlers(service, reload, ctx.paths.runDir, {incidents, receipts, backups, memory}), auth, log: ctx.log})
+  // Interim until the approval gate is wired: what needs an approval is refused, never let through.
+  const gate: Gate = {
+    check: (request) => {
+      if (request.ctx.role === 'operator') return {decision: 'allow', approval_id: null, reason: 'operator'}
+      const rule = config.approval.rules[request.operation] ?? DEFAULT_APPROVAL_RULES[request.operation] ?? 'never'
+      if (rule === 'never') return {decision: 'allow', approval_id: null, reason: 'rule_never'}
+      if (rule === 'policy' && request.hint === 'not_required') return {decision: 'allow', approval_id: null, reason: 'not_required'}
+      throw new OsmodaError('FEATURE_DISABLED', `${request.operation} needs the operator's approval and approvals are not available yet`, {details: {option: 'approval'}})
+    },
+  }
+  const files = createFileService({settings: () => config.files, paths: ctx.paths, gate, ledger: ctx.ledger})
+
+  const server = createRpcServer({daemon: 'agentd', version: ctx.version, api: agentdApi, handlers: agentdHandlers(service, reload, ctx.paths.runDir, {incidents, receipts, backups, memory, files}), auth, log: ctx.log})
   host.start(ctx.signal)
   monitor.start(ctx.signal)
   memory.start(config.memory.scanSecs, ctx.signal)

@@ -7,6 +7,8 @@ import type {ReceiptService} from './receipts.js'
 import type {BackupService} from './backup.js'
 import type {AgentdService} from './service.js'
 import type {MemoryService} from './memory/service.js'
+import type {FileService} from './files/service.js'
+import {fileHandlers} from './files/routes.js'
 import {runSystemQuery} from './system/query.js'
 import {discoverServices} from './system/discover.js'
 
@@ -15,7 +17,7 @@ export function agentdHandlers(
   service: AgentdService,
   reload: () => Promise<ReloadResult>,
   runDir: string,
-  records: {incidents: IncidentService; receipts: ReceiptService; backups: BackupService; memory: MemoryService},
+  records: {incidents: IncidentService; receipts: ReceiptService; backups: BackupService; memory: MemoryService; files: FileService},
 ): Handlers<AgentdApi> {
   const {incidents, receipts, backups, memory} = records
   return {
@@ -45,5 +47,6 @@ export function agentdHandlers(
     memoryRecall: (input) => memory.recall(input),
     memoryHealth: () => memory.health(),
     memoryReindex: () => memory.reindex(),
+    ...fileHandlers(records.files),
   }
 }

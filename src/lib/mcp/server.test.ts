@@ -14,7 +14,7 @@ describe('osmoda MCP server: tools/list', () => {
   it('lists the agentd tools with object schemas and all four annotations', async () => {
     const mcp = await connect()
     const {tools} = await mcp.client.listTools()
-    expect(tools.map((t) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'memory_store', 'memory_recall', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list'])
+    expect(tools.map((t) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'file_read', 'file_write', 'directory_list', 'memory_store', 'memory_recall', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list'])
     for (const tool of tools) {
       expect(tool.inputSchema.type).toBe('object')
       expect(tool.outputSchema?.type).toBe('object')
@@ -22,9 +22,9 @@ describe('osmoda MCP server: tools/list', () => {
       expect(tool.description?.length).toBeGreaterThan(80)
       expect(tool.title).toBeTruthy()
       for (const hint of ['readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint'] as const) expect(typeof tool.annotations?.[hint]).toBe('boolean')
-      // SPEC §3: the readers are R I, incident_create, incident_step, backup_create and memory_store carry no hint at all
-      const reads = !tool.name.startsWith('incident_') && tool.name !== 'backup_create' && tool.name !== 'memory_store'
-      expect(tool.annotations, tool.name).toMatchObject({readOnlyHint: reads, destructiveHint: false, idempotentHint: reads, openWorldHint: false})
+      // SPEC §3: the readers are R I, incident_create, incident_step, backup_create and memory_store carry no hint at all, file_write D I
+      const reads = !tool.name.startsWith('incident_') && tool.name !== 'backup_create' && tool.name !== 'memory_store' && tool.name !== 'file_write'
+      expect(tool.annotations, tool.name).toMatchObject({readOnlyHint: reads, destructiveHint: tool.name === 'file_write', idempotentHint: reads || tool.name === 'file_write', openWorldHint: false})
     }
     // SPEC §3's Ann. column: R I for the read-only tools, none for incident_create, incident_step and backup_create.
     const readOnly = {readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false}
@@ -34,6 +34,9 @@ describe('osmoda MCP server: tools/list', () => {
       system_query: readOnly,
       system_discover: readOnly,
       event_log: readOnly,
+      file_read: readOnly,
+      file_write: {readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false},
+      directory_list: readOnly,
       memory_store: none,
       memory_recall: readOnly,
       receipt_list: readOnly,
@@ -46,6 +49,10 @@ describe('osmoda MCP server: tools/list', () => {
     expect(byName.get('system_query')?.inputSchema.required).toEqual(['query'])
     expect(Object.keys(byName.get('event_log')?.inputSchema.properties ?? {}).sort()).toEqual(['actor', 'after', 'before', 'limit', 'type'])
     expect(byName.get('incident_step')?.inputSchema.required).toEqual(['id', 'action', 'result'])
+    expect(byName.get('file_write')?.inputSchema.required).toEqual(['path', 'content'])
+    expect(Object.keys(byName.get('file_write')?.inputSchema.properties ?? {}).sort()).toEqual(['append', 'approval_id', 'content', 'create_dirs', 'encoding', 'mode', 'path'])
+    expect(Object.keys(byName.get('file_read')?.inputSchema.properties ?? {}).sort()).toEqual(['encoding', 'max_lines', 'offset_line', 'path'])
+    expect(Object.keys(byName.get('directory_list')?.inputSchema.properties ?? {}).sort()).toEqual(['include_hidden', 'limit', 'max_depth', 'path', 'recursive'])
     expect(Object.keys(byName.get('receipt_list')?.inputSchema.properties ?? {}).sort()).toEqual(['actor', 'cursor', 'limit', 'since', 'type'])
     expect(byName.get('system_health')?.inputSchema).toMatchObject({properties: {}, additionalProperties: false})
     expect(byName.get('system_health')?.outputSchema?.required).toContain('ledger')
@@ -239,7 +246,7 @@ describe('osmoda MCP server: selection', () => {
   }
 
   it('lists only what the role may call', async () => {
-    expect(await names({role: 'agent'})).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'memory_store', 'memory_recall', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list', 'wallet_probe'])
+    expect(await names({role: 'agent'})).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'file_read', 'file_write', 'directory_list', 'memory_store', 'memory_recall', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list', 'wallet_probe'])
     expect(await names({role: 'operator'})).toContain('ledger_checkpoint_now')
   })
 
@@ -251,7 +258,7 @@ describe('osmoda MCP server: selection', () => {
 
   it('keeps only the selected toolsets', async () => {
     expect(await names({toolsets: ['keyd']})).toEqual(['wallet_probe'])
-    expect(await names({toolsets: ['agentd']})).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'memory_store', 'memory_recall', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list'])
+    expect(await names({toolsets: ['agentd']})).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'file_read', 'file_write', 'directory_list', 'memory_store', 'memory_recall', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list'])
     expect(await names({toolsets: ['voice'], registry: TOOLS_BY_TOOLSET})).toEqual([])
   })
 
