@@ -95,6 +95,13 @@ describe('file_read', () => {
     }
   })
 
+  it('applies changed roots (a config reload) to the next request', () => {
+    const files = service()
+    expect(files.read(FileReadInput.parse({path: at('root/app/five.txt')})).total_lines).toBe(5)
+    settings = {...settings, readRoots: ['<state>']}
+    expect(failure(() => files.read(FileReadInput.parse({path: at('root/app/five.txt')})))).toMatchObject({code: 'PATH_DENIED', details: {reason: 'outside_roots'}})
+  })
+
   it('follows a symlink that stays inside the roots and says where it landed', () => {
     symlinkSync('five.txt', at('root/app/latest'))
     expect(read({path: at('root/app/latest'), max_lines: 1})).toMatchObject({path: at('root/app/latest'), resolved_path: at('root/app/five.txt'), content: 'one\n'})

@@ -2,6 +2,7 @@ import {closeSync, constants, fstatSync, openSync, readSync} from 'node:fs'
 import {OsmodaError, UsageError} from '../../../lib/errors.js'
 import type {FileReadInput, FileReadOutput} from './api.js'
 import {checkPath, mapFsError, verifyOpenFd, type CheckedPath, type PathPolicy} from './path-policy.js'
+import {lstatOrNull} from './stat.js'
 
 /** What file_read needs besides its input. */
 export interface ReadDeps {
@@ -16,6 +17,10 @@ const utf8 = new TextDecoder('utf-8', {fatal: true})
 /** Reads a window of lines of one file under the read roots (SPEC §2.1 POST /file/read). */
 export function readFile(input: FileReadInput, deps: ReadDeps): FileReadOutput {
   const checked = checkPath(input.path, {access: 'read'}, deps.policy)
+  // Refuse non-files before opening: opening a device node or a FIFO can have side effects.
+  const before = lstatOrNull(checked.resolved)
+  if (before?.isDirectory()) throw isDirectory(checked.path)
+  if (before && !before.isFile()) throw notRegular(checked.path)
   deps.beforeOpen?.(checked)
   let fd: number
   try {
@@ -26,8 +31,8 @@ export function readFile(input: FileReadInput, deps: ReadDeps): FileReadOutput {
   try {
     verifyOpenFd(fd, checked, 'read', deps.policy)
     const stat = fstatSync(fd)
-    if (stat.isDirectory()) throw new UsageError(`${checked.path} is a directory`, {details: ['path: is a directory'], hint: 'use directory_list for directories'})
-    if (!stat.isFile()) throw new UsageError(`${checked.path} is not a regular file`, {details: ['path: not a regular file']})
+    if (stat.isDirectory()) throw isDirectory(checked.path)
+    if (!stat.isFile()) throw notRegular(checked.path)
     if (stat.size > deps.maxReadBytes) throw tooLarge(checked.path, stat.size, deps.maxReadBytes)
     const data = readAll(fd, deps.maxReadBytes)
     if (data === null) throw tooLarge(checked.path, stat.size, deps.maxReadBytes)
@@ -55,6 +60,14 @@ export function readFile(input: FileReadInput, deps: ReadDeps): FileReadOutput {
   } finally {
     closeSync(fd)
   }
+}
+
+function isDirectory(path: string): UsageError {
+  return new UsageError(`${path} is a directory`, {details: ['path: is a directory'], hint: 'use directory_list for directories'})
+}
+
+function notRegular(path: string): UsageError {
+  return new UsageError(`${path} is not a regular file`, {details: ['path: not a regular file (device, FIFO or socket)']})
 }
 
 function tooLarge(path: string, size: number, max: number): OsmodaError {
