@@ -7,6 +7,7 @@ import {CATEGORY_RE} from './memory/files.js'
 import {isTimeframe} from './memory/query.js'
 import {approvalApi} from './approvals/api.js'
 import {agentCardApi} from './agent-card/api.js'
+import {filesApi} from './files/api.js'
 
 const O = ['operator'] as const
 const OA = ['operator', 'agent'] as const
@@ -386,6 +387,7 @@ export const agentdApi = {
   }),
   ...approvalApi,
   ...agentCardApi,
+  ...filesApi,
 } as const
 
 /** The agentd route table's type. */

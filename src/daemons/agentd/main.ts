@@ -15,6 +15,7 @@ import {createIncidentStore} from './incident-store.js'
 import {createIncidentService} from './incidents.js'
 import {createReceiptService} from './receipts.js'
 import {createMemoryService} from './memory/service.js'
+import {createFileService} from './files/service.js'
 import {openAgentdDb} from './store.js'
 import {agentdHandlers} from './routes.js'
 import {createAgentdService} from './service.js'
@@ -90,7 +91,8 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
   }
   ctx.onReload(reload)
 
-  const server = createRpcServer({daemon: 'agentd', version: ctx.version, api: agentdApi, handlers: agentdHandlers(service, reload, ctx.paths.runDir, {incidents, receipts, backups, memory, approvals, cards}), auth, log: ctx.log})
+  const files = createFileService({settings: () => config.files, paths: ctx.paths, gate: approvals.gate, ledger: ctx.ledger})
+  const server = createRpcServer({daemon: 'agentd', version: ctx.version, api: agentdApi, handlers: agentdHandlers(service, reload, ctx.paths.runDir, {incidents, receipts, backups, memory, approvals, cards, files}), auth, log: ctx.log})
   host.start(ctx.signal)
   monitor.start(ctx.signal)
   memory.start(config.memory.scanSecs, ctx.signal)

@@ -7,6 +7,8 @@ import type {ReceiptService} from './receipts.js'
 import type {BackupService} from './backup.js'
 import type {AgentdService} from './service.js'
 import type {MemoryService} from './memory/service.js'
+import type {FileService} from './files/service.js'
+import {fileHandlers} from './files/routes.js'
 import {runSystemQuery} from './system/query.js'
 import {discoverServices} from './system/discover.js'
 import type {ApprovalService} from './approvals/service.js'
@@ -19,7 +21,7 @@ export function agentdHandlers(
   service: AgentdService,
   reload: () => Promise<ReloadResult>,
   runDir: string,
-  records: {incidents: IncidentService; receipts: ReceiptService; backups: BackupService; memory: MemoryService; approvals: ApprovalService; cards: AgentCardService},
+  records: {incidents: IncidentService; receipts: ReceiptService; backups: BackupService; memory: MemoryService; approvals: ApprovalService; cards: AgentCardService; files: FileService},
 ): Handlers<AgentdApi> {
   const {incidents, receipts, backups, memory, approvals, cards} = records
   return {
@@ -51,5 +53,6 @@ export function agentdHandlers(
     memoryReindex: () => memory.reindex(),
     ...approvalHandlers(approvals),
     ...agentCardHandlers(cards),
+    ...fileHandlers(records.files),
   }
 }

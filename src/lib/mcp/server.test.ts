@@ -31,6 +31,9 @@ describe('osmoda MCP server: tools/list', () => {
       system_query: 'R I',
       system_discover: 'R I',
       event_log: 'R I',
+      file_read: 'R I',
+      file_write: 'D I',
+      directory_list: 'R I',
       memory_store: '',
       memory_recall: 'R I',
       agent_card: 'I',
@@ -54,6 +57,10 @@ describe('osmoda MCP server: tools/list', () => {
     expect(byName.get('system_query')?.inputSchema.required).toEqual(['query'])
     expect(Object.keys(byName.get('event_log')?.inputSchema.properties ?? {}).sort()).toEqual(['actor', 'after', 'before', 'limit', 'type'])
     expect(byName.get('incident_step')?.inputSchema.required).toEqual(['id', 'action', 'result'])
+    expect(byName.get('file_write')?.inputSchema.required).toEqual(['path', 'content'])
+    expect(Object.keys(byName.get('file_write')?.inputSchema.properties ?? {}).sort()).toEqual(['append', 'approval_id', 'content', 'create_dirs', 'encoding', 'mode', 'path'])
+    expect(Object.keys(byName.get('file_read')?.inputSchema.properties ?? {}).sort()).toEqual(['encoding', 'max_lines', 'offset_line', 'path'])
+    expect(Object.keys(byName.get('directory_list')?.inputSchema.properties ?? {}).sort()).toEqual(['include_hidden', 'limit', 'max_depth', 'path', 'recursive'])
     expect(Object.keys(byName.get('receipt_list')?.inputSchema.properties ?? {}).sort()).toEqual(['actor', 'cursor', 'limit', 'since', 'type'])
     expect(byName.get('system_health')?.inputSchema).toMatchObject({properties: {}, additionalProperties: false})
     expect(byName.get('system_health')?.outputSchema?.required).toContain('ledger')

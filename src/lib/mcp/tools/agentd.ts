@@ -258,4 +258,67 @@ export const agentCard = defineTool({
 })
 
 /** agentd's tools in catalogue order. */
-export const AGENTD_TOOLS: readonly AnyTool[] = [systemHealth, systemQuery, systemDiscover, eventLog, memoryStore, memoryRecall, agentCard, receiptList, incidentCreate, incidentStep, backupCreate, backupList, ...APPROVAL_TOOLS]
+/** file_read: a window of lines of one file from agentd POST /file/read. */
+export const fileRead = defineTool({
+  name: 'file_read',
+  title: 'Read a file',
+  description:
+    'Reads a file on this server, up to 500 lines at a time (max_lines 1..2000, starting at offset_line, 1-based). Returns ' +
+    '`{content, first_line, lines_returned, total_lines, truncated, size, mtime, resolved_path}`; each line keeps its newline, ' +
+    'and when truncated is true call again with offset_line = first_line + lines_returned. Text only by default: a binary file ' +
+    'is refused (VALIDATION_FAILED), read it with encoding "base64". Only paths under the operator\'s read roots (e.g. /etc, ' +
+    '/var/log, /srv, /home, /tmp, /workspace) are allowed; secrets such as /etc/shadow, SSH keys, osmoda tokens and the ledger ' +
+    'are refused with PATH_DENIED, as are symlinks that lead there. Files over the read limit (10 MiB by default) answer ' +
+    'PAYLOAD_TOO_LARGE. It changes nothing.',
+  toolset: 'agentd',
+  route: agentdApi.fileRead,
+  annotations: READ_ONLY,
+  summarize: (r) => {
+    const span = r.lines_returned ? `lines ${r.first_line}-${r.first_line + r.lines_returned - 1}` : 'no lines'
+    return `${r.path}: ${span} of ${r.total_lines} (${r.size} bytes)${r.truncated ? `; more from offset_line ${r.first_line + r.lines_returned}` : ''}`
+  },
+  run: (clients, args) => clients.agentd.fileRead(args),
+})
+
+/** file_write: writes a file through agentd POST /file/write. */
+export const fileWrite = defineTool({
+  name: 'file_write',
+  title: 'Write a file',
+  description:
+    'Writes a file on this server: replaces it atomically (readers see the old or the new content, never half), or with ' +
+    'append: true adds to its end. `content` is UTF-8 text, or bytes in base64 with encoding "base64" (at most 1000000 bytes). ' +
+    'An existing file keeps its owner and mode unless you pass `mode` (octal, e.g. "0600"); a new file gets mode 0644 and its ' +
+    'directory\'s owner; create_dirs: true creates missing directories. Returns `{path, bytes, sha256, created, mode}` and ' +
+    'records a file.written receipt. Only paths under the operator\'s write roots are allowed (e.g. /tmp, /workspace, /srv; ' +
+    'others answer PATH_DENIED). Some roots (e.g. /etc, /etc/nixos, /home) need the operator\'s approval: the first call answers ' +
+    'APPROVAL_REQUIRED with an approval_id; ask the operator to approve it, then repeat the exact same call with approval_id. ' +
+    'Read the file first and write the whole intended content: this overwrites.',
+  toolset: 'agentd',
+  route: agentdApi.fileWrite,
+  annotations: {readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false},
+  summarize: (w) => `${w.created ? 'created' : 'wrote'} ${w.path}: ${w.bytes} bytes, mode ${w.mode}, sha256 ${w.sha256.slice(0, 12)}`,
+  run: (clients, args) => clients.agentd.fileWrite(args),
+})
+
+/** directory_list: the entries of a directory from agentd POST /file/list. */
+export const directoryList = defineTool({
+  name: 'directory_list',
+  title: 'List a directory',
+  description:
+    'Lists a directory on this server: each entry has name, full path, type (file, dir, symlink, other), size in bytes, mode ' +
+    '(octal), mtime and, for symlinks, their target (symlinks are shown, never followed). recursive: true walks subdirectories ' +
+    'breadth first down to max_depth (default 3, at most 10); include_hidden: false skips dot files; at most `limit` entries ' +
+    '(default 500, at most 5000) with truncated: true when more exist. Only paths under the read roots are allowed; entries ' +
+    'on the deny list (secrets, tokens, the ledger) are left out. It changes nothing.',
+  toolset: 'agentd',
+  route: agentdApi.fileList,
+  annotations: READ_ONLY,
+  summarize: (l) => {
+    const count = (type: string) => l.entries.filter((e) => e.type === type).length
+    return `${l.path}: ${l.entries.length} entries (${count('dir')} dirs, ${count('file')} files, ${count('symlink')} symlinks)${l.truncated ? '; truncated, raise limit or narrow the path' : ''}`
+  },
+  run: (clients, args) => clients.agentd.fileList(args),
+})
+
+/** agentd's tools in catalogue order. */
+export const AGENTD_TOOLS: readonly AnyTool[] = [systemHealth, systemQuery, systemDiscover, eventLog, fileRead, fileWrite, directoryList, memoryStore, memoryRecall, agentCard, receiptList, incidentCreate, incidentStep, backupCreate, backupList, ...APPROVAL_TOOLS]
