@@ -117,6 +117,13 @@ export function fakeAgentd(overrides: Partial<Agentd> = {}): {agentd: Agentd; ca
     memoryRecall: answer('memoryRecall', RECALL),
     memoryHealth: unexpected('memoryHealth'),
     memoryReindex: unexpected('memoryReindex'),
+    serviceStatus: unexpected('serviceStatus'),
+    journalLogs: unexpected('journalLogs'),
+    networkInfo: unexpected('networkInfo'),
+    safetyStatus: unexpected('safetyStatus'),
+    safetyRollback: unexpected('safetyRollback'),
+    safetyPanic: unexpected('safetyPanic'),
+    safetyRestart: unexpected('safetyRestart'),
     follow: async function* () {
       yield* []
       throw new Error('unexpected follow')

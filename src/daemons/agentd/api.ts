@@ -5,6 +5,8 @@ import {EventTypeFilter, Hex64, HealthBase, IsoTime, limit, Seq} from '../../lib
 import {SystemQueryInput, SystemQueryOutputSchema} from './system/query-schema.js'
 import {CATEGORY_RE} from './memory/files.js'
 import {isTimeframe} from './memory/query.js'
+import {safetyApi} from './safety/api.js'
+import {servicesApi} from './services/api.js'
 
 const O = ['operator'] as const
 const OA = ['operator', 'agent'] as const
@@ -382,6 +384,8 @@ export const agentdApi = {
     status: 202,
     summary: 'Rebuild the memory index from the markdown files',
   }),
+  ...servicesApi,
+  ...safetyApi,
 } as const
 
 /** The agentd route table's type. */

@@ -18,6 +18,21 @@ import {createMemoryService} from './memory/service.js'
 import {openAgentdDb} from './store.js'
 import {agentdHandlers} from './routes.js'
 import {createAgentdService} from './service.js'
+import {OsmodaError} from '../../lib/errors.js'
+import type {Gate} from './approvals/types.js'
+import {createServicesService} from './services/service.js'
+import {hostNetworkSources} from './services/network.js'
+import {createSafetyService} from './safety/service.js'
+import {countPendingApprovals} from './safety/pending.js'
+import {systemdAvailable} from './system/discover.js'
+
+// Until the approval gate is wired here, gated acts by the agent are refused (never run unapproved).
+const gateNotWired: Gate = {
+  check(request) {
+    if (request.ctx.role === 'operator') return {decision: 'allow', approval_id: null, reason: 'operator'}
+    throw new OsmodaError('FEATURE_DISABLED', `${request.operation} needs the approval gate, which this agentd build does not have`, {details: {option: 'approval'}, hint: 'Ask the operator to run the matching `osmoda` command.'})
+  },
+}
 
 async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
   const startedAt = Date.now()
@@ -64,7 +79,19 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
   }
   ctx.onReload(reload)
 
-  const server = createRpcServer({daemon: 'agentd', version: ctx.version, api: agentdApi, handlers: agentdHandlers(service, reload, ctx.paths.runDir, {incidents, receipts, backups, memory}), auth, log: ctx.log})
+  const services = createServicesService({systemd: () => systemdAvailable()})
+  const safety = createSafetyService({
+    ledger: ctx.ledger,
+    gate: gateNotWired,
+    log: ctx.log.child({component: 'safety'}),
+    health: () => service.health(),
+    pendingApprovals: () => countPendingApprovals(db, Date.now()),
+    systemd: () => systemdAvailable(),
+    runDir: ctx.paths.runDir,
+    signal: ctx.signal,
+  })
+  const hands = {services: {services, network: hostNetworkSources}, safety}
+  const server = createRpcServer({daemon: 'agentd', version: ctx.version, api: agentdApi, handlers: agentdHandlers(service, reload, ctx.paths.runDir, {incidents, receipts, backups, memory}, hands), auth, log: ctx.log})
   host.start(ctx.signal)
   monitor.start(ctx.signal)
   memory.start(config.memory.scanSecs, ctx.signal)
@@ -72,6 +99,7 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
     await serveUntilAborted(ctx, server)
   } finally {
     await memory.settle()
+    await safety.settle()
     memory.close()
     db.close()
   }

@@ -9,6 +9,8 @@ import type {AgentdService} from './service.js'
 import type {MemoryService} from './memory/service.js'
 import {runSystemQuery} from './system/query.js'
 import {discoverServices} from './system/discover.js'
+import {servicesHandlers} from './services/routes.js'
+import {safetyHandlers} from './safety/routes.js'
 
 /** Binds agentd's route table to its service; no logic lives here. */
 export function agentdHandlers(
@@ -16,6 +18,7 @@ export function agentdHandlers(
   reload: () => Promise<ReloadResult>,
   runDir: string,
   records: {incidents: IncidentService; receipts: ReceiptService; backups: BackupService; memory: MemoryService},
+  hands: {services: Parameters<typeof servicesHandlers>[0]; safety: Parameters<typeof safetyHandlers>[0]},
 ): Handlers<AgentdApi> {
   const {incidents, receipts, backups, memory} = records
   return {
@@ -45,5 +48,7 @@ export function agentdHandlers(
     memoryRecall: (input) => memory.recall(input),
     memoryHealth: () => memory.health(),
     memoryReindex: () => memory.reindex(),
+    ...servicesHandlers(hands.services),
+    ...safetyHandlers(hands.safety),
   }
 }
