@@ -64,6 +64,12 @@ function fieldText(value: unknown): string | null {
   return null
 }
 
+// Number(null) is 0, which would make an entry without PRIORITY an "emerg".
+function numberField(value: unknown): number {
+  const text = fieldText(value)
+  return text === null || !/^\d+$/.test(text) ? NaN : Number(text)
+}
+
 function truncate(text: string): string {
   return text.length <= MAX_MESSAGE_CHARS ? text : `${text.slice(0, MAX_MESSAGE_CHARS - 1)}…`
 }
@@ -79,8 +85,8 @@ export function parseJournalLine(line: string): JournalEntry | null {
   if (!record || typeof record !== 'object' || Array.isArray(record)) return null
   const micros = Number(fieldText(record.__REALTIME_TIMESTAMP))
   if (!Number.isFinite(micros) || micros <= 0) return null
-  const priority = Number(fieldText(record.PRIORITY))
-  const pid = Number(fieldText(record._PID))
+  const priority = numberField(record.PRIORITY)
+  const pid = numberField(record._PID)
   return {
     ts: new Date(Math.floor(micros / 1000)).toISOString(),
     unit: fieldText(record._SYSTEMD_UNIT) ?? fieldText(record.UNIT),
