@@ -74,8 +74,8 @@ export async function readLocalHealth(): Promise<z.input<typeof SafetyHealth>> {
  * The safety status without agentd (SPEC §3 safety_status, §4 `osmoda safety status`): host facts,
  * listening ports, the osmoda services and the generations, all read on this host.
  */
-export async function readLocalSafetyStatus(options: {runDir: string; profile?: string}): Promise<z.input<typeof SafetyStatus>> {
-  const systemd = await systemdAvailable()
+export async function readLocalSafetyStatus(options: {runDir: string; profile?: string; systemd?: boolean}): Promise<z.input<typeof SafetyStatus>> {
+  const systemd = options.systemd ?? (await systemdAvailable())
   const [health, services, generation, ports] = await Promise.all([
     readLocalHealth(),
     readOsmodaServices({systemd, runDir: options.runDir}),
