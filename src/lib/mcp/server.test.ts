@@ -14,7 +14,26 @@ describe('osmoda MCP server: tools/list', () => {
   it('lists the agentd tools with object schemas and all four annotations', async () => {
     const mcp = await connect()
     const {tools} = await mcp.client.listTools()
-    expect(tools.map((t) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'memory_store', 'memory_recall', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list'])
+    expect(tools.map((t) => t.name)).toEqual([
+      'system_health',
+      'system_query',
+      'system_discover',
+      'event_log',
+      'service_status',
+      'journal_logs',
+      'memory_store',
+      'memory_recall',
+      'network_info',
+      'receipt_list',
+      'incident_create',
+      'incident_step',
+      'backup_create',
+      'backup_list',
+      'safety_rollback',
+      'safety_status',
+      'safety_panic',
+      'safety_restart',
+    ])
     for (const tool of tools) {
       expect(tool.inputSchema.type).toBe('object')
       expect(tool.outputSchema?.type).toBe('object')
@@ -23,24 +42,33 @@ describe('osmoda MCP server: tools/list', () => {
       expect(tool.title).toBeTruthy()
       for (const hint of ['readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint'] as const) expect(typeof tool.annotations?.[hint]).toBe('boolean')
       // SPEC §3: the readers are R I, incident_create, incident_step, backup_create and memory_store carry no hint at all
-      const reads = !tool.name.startsWith('incident_') && tool.name !== 'backup_create' && tool.name !== 'memory_store'
-      expect(tool.annotations, tool.name).toMatchObject({readOnlyHint: reads, destructiveHint: false, idempotentHint: reads, openWorldHint: false})
+      const destroys = ['safety_rollback', 'safety_panic', 'safety_restart'].includes(tool.name)
+      const reads = !destroys && !tool.name.startsWith('incident_') && tool.name !== 'backup_create' && tool.name !== 'memory_store'
+      expect(tool.annotations, tool.name).toMatchObject({readOnlyHint: reads, destructiveHint: destroys, idempotentHint: reads, openWorldHint: false})
     }
     // SPEC §3's Ann. column: R I for the read-only tools, none for incident_create, incident_step and backup_create.
     const readOnly = {readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false}
     const none = {readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false}
+    const destructive = {readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false}
     expect(Object.fromEntries(tools.map((t) => [t.name, t.annotations]))).toEqual({
       system_health: readOnly,
       system_query: readOnly,
       system_discover: readOnly,
       event_log: readOnly,
+      service_status: readOnly,
+      journal_logs: readOnly,
       memory_store: none,
       memory_recall: readOnly,
+      network_info: readOnly,
       receipt_list: readOnly,
       incident_create: none,
       incident_step: none,
       backup_create: none,
       backup_list: readOnly,
+      safety_rollback: destructive,
+      safety_status: readOnly,
+      safety_panic: destructive,
+      safety_restart: destructive,
     })
     const byName = new Map(tools.map((t) => [t.name, t]))
     expect(byName.get('system_query')?.inputSchema.required).toEqual(['query'])
@@ -239,7 +267,7 @@ describe('osmoda MCP server: selection', () => {
   }
 
   it('lists only what the role may call', async () => {
-    expect(await names({role: 'agent'})).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'memory_store', 'memory_recall', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list', 'wallet_probe'])
+    expect(await names({role: 'agent'})).toEqual([...AGENTD_TOOLS.map((t) => t.name), 'wallet_probe'])
     expect(await names({role: 'operator'})).toContain('ledger_checkpoint_now')
   })
 
@@ -251,7 +279,7 @@ describe('osmoda MCP server: selection', () => {
 
   it('keeps only the selected toolsets', async () => {
     expect(await names({toolsets: ['keyd']})).toEqual(['wallet_probe'])
-    expect(await names({toolsets: ['agentd']})).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'memory_store', 'memory_recall', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list'])
+    expect(await names({toolsets: ['agentd']})).toEqual(AGENTD_TOOLS.map((t) => t.name))
     expect(await names({toolsets: ['voice'], registry: TOOLS_BY_TOOLSET})).toEqual([])
   })
 
