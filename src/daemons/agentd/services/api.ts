@@ -16,12 +16,19 @@ const UnitName = z
   .max(256)
   .regex(/^[A-Za-z0-9_.:@\\][A-Za-z0-9_.:@\\-]*$/, 'expected a systemd unit name such as nginx.service (letters, digits, _.:@\\-; not starting with -)')
 
+// V8's Date.parse rolls 2026-02-30 over to March 2; the calendar date must survive the round trip.
+function isRealInstant(text: string): boolean {
+  const [y, m, d] = text.slice(0, 10).split('-').map(Number) as [number, number, number]
+  const day = new Date(Date.UTC(y, m - 1, d))
+  return !Number.isNaN(Date.parse(text)) && day.getUTCFullYear() === y && day.getUTCMonth() === m - 1 && day.getUTCDate() === d
+}
+
 // SPEC §1.8: a duration back from now or an RFC 3339 instant.
 const RelativeTime = z
   .string()
   .max(64)
   .regex(/^([1-9][0-9]{0,8}[smhdw]|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2}))$/, 'expected a duration such as 30m, 24h, 7d or an RFC 3339 instant')
-  .refine((text) => /^[0-9]+[smhdw]$/.test(text) || !Number.isNaN(Date.parse(text)), 'not a valid RFC 3339 instant')
+  .refine((text) => /^[0-9]+[smhdw]$/.test(text) || isRealInstant(text), 'not a valid RFC 3339 instant')
 
 const Priority = z.enum(PRIORITY_NAMES)
 
