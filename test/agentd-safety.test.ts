@@ -224,4 +224,17 @@ describe('safety status with agentd down', () => {
       await down.cleanup()
     }
   })
+
+  it('falls back to local facts when no token can be read', async () => {
+    // Given a host where `osmoda init` never ran (no tokens)
+    const bare = await testEnv({init: false})
+    try {
+      const result = await bare.cli(['safety', 'status', '--json'])
+      expect(result.exitCode, result.stderr).toBe(0)
+      expect(result.json.result).toMatchObject({source: 'local', agentd: 'unreachable'})
+      expect(result.json.warnings.join(' ')).toMatch(/no readable osmoda token/)
+    } finally {
+      await bare.cleanup()
+    }
+  })
 })

@@ -1,8 +1,9 @@
 import type {z} from 'zod'
 import {agentdApi} from '../../daemons/agentd/api.js'
 import type {SafetyStatus} from '../../daemons/agentd/safety/api.js'
-import {safetyStatusWithFallback} from '../../daemons/agentd/safety/client.js'
+import {localSafetyStatus, safetyStatusWithFallback} from '../../daemons/agentd/safety/client.js'
 import {OsmodaCommand} from '../../lib/cli/command.js'
+import {OsmodaError} from '../../lib/errors.js'
 import {formatBytes} from '../../lib/cli/table.js'
 
 type Status = z.output<typeof SafetyStatus>
@@ -15,10 +16,24 @@ export default class SafetyStatusCommand extends OsmodaCommand<Status> {
 
   async run(): Promise<Status> {
     await this.parse(SafetyStatusCommand)
-    const status = await safetyStatusWithFallback(this.client('agentd', agentdApi), {runDir: this.paths.runDir})
+    const status = await this.read()
     if (status.source === 'local') this.warn('agentd is unreachable: these facts were read locally on this host (ledger and approvals unknown)')
     this.render(status)
     return status
+  }
+
+  private async read(): Promise<Status> {
+    const options = {runDir: this.paths.runDir}
+    let client
+    try {
+      client = this.client('agentd', agentdApi)
+    } catch (error) {
+      // In an emergency a user who cannot read a token still gets the local facts.
+      if (!(error instanceof OsmodaError) || error.code !== 'UNAUTHENTICATED') throw error
+      this.warn(`${error.message}: agentd was not asked`)
+      return localSafetyStatus(options)
+    }
+    return safetyStatusWithFallback(client, options)
   }
 
   private render(s: Status): void {

@@ -17,7 +17,12 @@ export async function safetyStatusWithFallback(
     return await client.safetyStatus()
   } catch (error) {
     if (!(error instanceof OsmodaError) || !AGENTD_DOWN.has(error.code)) throw error
-    const {readLocalSafetyStatus} = await import('./local-status.js')
-    return SafetyStatus.parse(await readLocalSafetyStatus(options))
+    return localSafetyStatus(options)
   }
+}
+
+/** The safety status read on this host alone (`source: "local"`), without asking agentd. */
+export async function localSafetyStatus(options: {runDir: string; profile?: string}): Promise<z.output<typeof SafetyStatus>> {
+  const {readLocalSafetyStatus} = await import('./local-status.js')
+  return SafetyStatus.parse(await readLocalSafetyStatus(options))
 }
