@@ -33,11 +33,11 @@ function fakeGate(mode: 'allow' | 'require') {
   return {gate, checks}
 }
 
-function fakeRunner(exitCode = 0) {
+function fakeRunner(exitCode: number | null = 0, aborted = false) {
   const calls: (readonly string[])[] = []
   const run: Runner = async (argv) => {
     calls.push(argv)
-    const result: RunResult = {argv: [...argv], exitCode, signal: null, stdout: '', stderr: exitCode ? 'boom' : '', stdoutTruncated: false, stderrTruncated: false, timedOut: false, aborted: false, durationMs: 1}
+    const result: RunResult = {argv: [...argv], exitCode, signal: null, stdout: '', stderr: exitCode ? 'boom' : '', stdoutTruncated: false, stderrTruncated: false, timedOut: false, aborted, durationMs: 1}
     return result
   }
   return {run, calls}
@@ -142,6 +142,24 @@ describe('safety rollback', () => {
     await service.rollback({}, OPERATOR)
     await service.settle()
     expect(events('safety.rolled_back')[0]).toMatchObject({ok: false, exit_code: 1, stderr_tail: 'boom'})
+  })
+
+  it('records no outcome when agentd stops while the transient unit still runs', async () => {
+    // Given agentd is stopping (systemd-run --wait is interrupted) while the unit carries on
+    const profile = await fakeProfile([1, 2])
+    const service = safety({gate: fakeGate('allow').gate, run: fakeRunner(null, true).run, profile})
+    await service.rollback({}, OPERATOR)
+    await service.settle()
+    // Then only the start is recorded: the outcome is not known to be a failure
+    expect(types()).toEqual(['safety.rollback_started'])
+  })
+
+  it('records an interrupted direct rollback as failed', async () => {
+    const profile = await fakeProfile([1, 2])
+    const service = safety({gate: fakeGate('allow').gate, run: fakeRunner(null, true).run, profile, systemd: async () => false})
+    await service.rollback({}, OPERATOR)
+    await service.settle()
+    expect(events('safety.rolled_back')[0]).toMatchObject({ok: false, aborted: true, unit: null})
   })
 
   it('waits for approval when the agent asks, running and recording nothing', async () => {

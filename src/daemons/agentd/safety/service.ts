@@ -113,11 +113,26 @@ export function createSafetyService(deps: SafetyDeps) {
     deps.ledger.append({type: 'safety.rollback_started', actor, payload: {from_generation: plan.from, to_generation: plan.to, unit, reason}})
     background('rollback', async () => {
       const result = await run(argv, {timeoutMs: (ROLLBACK_DEADLINE_SECS + 30) * 1000, signal: deps.signal})
+      if (result.aborted && unit !== null) {
+        // agentd is stopping (an activation restarts it): the unit carries on without us, so its
+        // outcome is unknown here rather than failed.
+        deps.log.warn('agentd stopped while the rollback unit runs; see its journal for the outcome', {unit})
+        return
+      }
       const ok = result.exitCode === 0
       deps.ledger.append({
         type: 'safety.rolled_back',
         actor,
-        payload: {from_generation: plan.from, to_generation: plan.to, ok, exit_code: result.exitCode, timed_out: result.timedOut, unit, stderr_tail: ok ? null : result.stderr.slice(-500)},
+        payload: {
+          from_generation: plan.from,
+          to_generation: plan.to,
+          ok,
+          exit_code: result.exitCode,
+          timed_out: result.timedOut,
+          aborted: result.aborted,
+          unit,
+          stderr_tail: ok ? null : result.stderr.slice(-500),
+        },
       })
     })
     return {from_generation: plan.from, to_generation: plan.to, unit}
