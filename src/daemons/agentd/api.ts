@@ -8,6 +8,8 @@ import {isTimeframe} from './memory/query.js'
 import {approvalApi} from './approvals/api.js'
 import {agentCardApi} from './agent-card/api.js'
 import {filesApi} from './files/api.js'
+import {safetyApi} from './safety/api.js'
+import {servicesApi} from './services/api.js'
 
 const O = ['operator'] as const
 const OA = ['operator', 'agent'] as const
@@ -388,6 +390,8 @@ export const agentdApi = {
   ...approvalApi,
   ...agentCardApi,
   ...filesApi,
+  ...servicesApi,
+  ...safetyApi,
 } as const
 
 /** The agentd route table's type. */

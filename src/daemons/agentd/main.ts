@@ -25,6 +25,12 @@ import {knownOperations, resolveToolCall} from './approvals/resolve.js'
 import {createAgentCardService} from './agent-card/service.js'
 import {detectEnabledDaemons, gatewayBaseUrl} from './agent-card/enabled-daemons.js'
 import {AVAILABLE_DAEMONS} from '../registry.js'
+import {createServicesService} from './services/service.js'
+import {hostNetworkSources} from './services/network.js'
+import {createSafetyService} from './safety/service.js'
+import {countPendingApprovals} from './safety/pending.js'
+import {systemdAvailable} from './system/discover.js'
+
 
 async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
   const startedAt = Date.now()
@@ -92,7 +98,18 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
   ctx.onReload(reload)
 
   const files = createFileService({settings: () => config.files, paths: ctx.paths, gate: approvals.gate, ledger: ctx.ledger})
-  const server = createRpcServer({daemon: 'agentd', version: ctx.version, api: agentdApi, handlers: agentdHandlers(service, reload, ctx.paths.runDir, {incidents, receipts, backups, memory, approvals, cards, files}), auth, log: ctx.log})
+  const services = createServicesService({systemd: () => systemdAvailable()})
+  const safety = createSafetyService({
+    ledger: ctx.ledger,
+    gate: approvals.gate,
+    log: ctx.log.child({component: 'safety'}),
+    health: () => service.health(),
+    pendingApprovals: () => countPendingApprovals(db, Date.now()),
+    systemd: () => systemdAvailable(),
+    runDir: ctx.paths.runDir,
+    signal: ctx.signal,
+  })
+  const server = createRpcServer({daemon: 'agentd', version: ctx.version, api: agentdApi, handlers: agentdHandlers(service, reload, ctx.paths.runDir, {incidents, receipts, backups, memory, approvals, cards, files, services: {services, network: hostNetworkSources}, safety}), auth, log: ctx.log})
   host.start(ctx.signal)
   monitor.start(ctx.signal)
   memory.start(config.memory.scanSecs, ctx.signal)
@@ -101,6 +118,7 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
     await serveUntilAborted(ctx, server)
   } finally {
     await memory.settle()
+    await safety.settle()
     memory.close()
     db.close()
   }

@@ -15,13 +15,15 @@ import type {ApprovalService} from './approvals/service.js'
 import {approvalHandlers} from './approvals/routes.js'
 import type {AgentCardService} from './agent-card/service.js'
 import {agentCardHandlers} from './agent-card/routes.js'
+import {servicesHandlers} from './services/routes.js'
+import {safetyHandlers} from './safety/routes.js'
 
 /** Binds agentd's route table to its service; no logic lives here. */
 export function agentdHandlers(
   service: AgentdService,
   reload: () => Promise<ReloadResult>,
   runDir: string,
-  records: {incidents: IncidentService; receipts: ReceiptService; backups: BackupService; memory: MemoryService; approvals: ApprovalService; cards: AgentCardService; files: FileService},
+  records: {incidents: IncidentService; receipts: ReceiptService; backups: BackupService; memory: MemoryService; approvals: ApprovalService; cards: AgentCardService; files: FileService; services: Parameters<typeof servicesHandlers>[0]; safety: Parameters<typeof safetyHandlers>[0]},
 ): Handlers<AgentdApi> {
   const {incidents, receipts, backups, memory, approvals, cards} = records
   return {
@@ -54,5 +56,7 @@ export function agentdHandlers(
     ...approvalHandlers(approvals),
     ...agentCardHandlers(cards),
     ...fileHandlers(records.files),
+    ...servicesHandlers(records.services),
+    ...safetyHandlers(records.safety),
   }
 }
