@@ -18,6 +18,7 @@ import {createMemoryService} from './memory/service.js'
 import {openAgentdDb} from './store.js'
 import {agentdHandlers} from './routes.js'
 import {createAgentdService} from './service.js'
+import {createAgentdExec, GATE_NOT_WIRED} from './exec/setup.js'
 
 async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
   const startedAt = Date.now()
@@ -52,6 +53,14 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
     version: ctx.version,
     settings: () => ({...config.backup, dir: config.backup.dir ?? defaultBackupDir(ctx.paths)}),
   })
+  const exec = createAgentdExec({
+    paths: ctx.paths,
+    ledger: ctx.ledger,
+    db,
+    gate: GATE_NOT_WIRED,
+    settings: () => config.exec,
+    backupDir: () => config.backup.dir ?? defaultBackupDir(ctx.paths),
+  })
   const reload = async (): Promise<ReloadResult> => {
     const next = ctx.readConfig()
     auth.reload()
@@ -64,7 +73,7 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
   }
   ctx.onReload(reload)
 
-  const server = createRpcServer({daemon: 'agentd', version: ctx.version, api: agentdApi, handlers: agentdHandlers(service, reload, ctx.paths.runDir, {incidents, receipts, backups, memory}), auth, log: ctx.log})
+  const server = createRpcServer({daemon: 'agentd', version: ctx.version, api: agentdApi, handlers: agentdHandlers(service, reload, ctx.paths.runDir, {incidents, receipts, backups, memory, exec}), auth, log: ctx.log})
   host.start(ctx.signal)
   monitor.start(ctx.signal)
   memory.start(config.memory.scanSecs, ctx.signal)
