@@ -51,13 +51,14 @@ describe('osmoda mcp over stdio against a real agentd', () => {
 
     // When the agent lists the tools
     const {tools} = await mcp.client.listTools()
-    // Then it sees the agentd tools with object schemas and explicit hints (SPEC §3: readers R I; incident tools, backup_create and memory_store none)
-    expect(tools.map((t) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'memory_store', 'memory_recall', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list'])
+    // Then it sees the agentd tools with object schemas and explicit hints (SPEC §3: readers R I; incident tools, backup_create and memory_store none; shell_exec D W)
+    expect(tools.map((t) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'shell_exec', 'memory_store', 'memory_recall', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list'])
     for (const tool of tools) {
       expect(tool.inputSchema.type).toBe('object')
       expect(tool.outputSchema?.type).toBe('object')
       const reads = !tool.name.startsWith('incident_') && tool.name !== 'backup_create' && tool.name !== 'memory_store'
-      expect(tool.annotations).toEqual({readOnlyHint: reads, destructiveHint: false, idempotentHint: reads, openWorldHint: false})
+      const exec = tool.name === 'shell_exec'
+      expect(tool.annotations).toEqual({readOnlyHint: reads && !exec, destructiveHint: exec, idempotentHint: reads && !exec, openWorldHint: exec})
     }
 
     // When it calls each tool (the SDK client validates structuredContent against outputSchema)
@@ -175,7 +176,7 @@ describe('osmoda mcp over stdio against a real agentd', () => {
   it('lists the catalogue without a daemon and rejects unknown toolsets', async () => {
     const list = await env.cli(['mcp', '--list', '--json'], {env: {OSMODA_RUN_DIR: join(env.base, 'no-daemons-here')}})
     expect(list.exitCode).toBe(0)
-    expect(list.json.result.tools.map((t: {name: string}) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'memory_store', 'memory_recall', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list'])
+    expect(list.json.result.tools.map((t: {name: string}) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'shell_exec', 'memory_store', 'memory_recall', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list'])
     expect(list.json.result.tools[0].inputSchema.type).toBe('object')
     const table = await env.cli(['mcp', '--list', '--toolsets', 'agentd', '--read-only'])
     expect(table.stdout).toMatch(/^NAME +TOOLSET +ANNOTATIONS +TITLE\nsystem_health +agentd +R I +System health/)
