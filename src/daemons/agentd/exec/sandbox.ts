@@ -28,6 +28,14 @@ export const SANDBOX_BASE_FLAGS = [
   '/run',
 ] as const
 
+/**
+ * Kernel knobs a sandboxed root could still write: uid 0 keeps owner access to /proc/sys even
+ * without capabilities, and bwrap does not always cover it (it skips what it cannot probe, as in
+ * containers). Writing there would change the host (core_pattern, sysrq), so both are re-bound
+ * read-only on top of the SPEC's flags.
+ */
+export const SANDBOX_PROC_COVERS = ['--ro-bind-try', '/proc/sys', '/proc/sys', '--ro-bind-try', '/proc/sysrq-trigger', '/proc/sysrq-trigger'] as const
+
 /** Host paths under /run that stay visible (read-only) inside the sandbox when they exist. */
 export const SANDBOX_REBINDS = ['/run/current-system', '/run/booted-system', '/run/log'] as const
 
@@ -39,11 +47,11 @@ export function hiddenBySandbox(path: string, rebinds: readonly string[] = SANDB
 
 /**
  * The bwrap argv that runs `argv` in `cwd` with a read-only view of the host: the SPEC's base
- * flags, read-only re-binds of the /run paths that exist, then every mask (a read-only tmpfs over
+ * flags, read-only /proc/sys, read-only re-binds of the /run paths that exist, then every mask (a read-only tmpfs over
  * a directory, /dev/null over a file). Masks come last so a re-bind cannot uncover one.
  */
 export function sandboxArgv(bwrap: string, argv: readonly string[], options: {cwd: string; masks: readonly Mask[]; rebinds?: readonly string[]}): string[] {
-  const out: string[] = [bwrap, ...SANDBOX_BASE_FLAGS]
+  const out: string[] = [bwrap, ...SANDBOX_BASE_FLAGS, ...SANDBOX_PROC_COVERS]
   for (const dir of options.rebinds ?? SANDBOX_REBINDS.filter((path) => existsSync(path))) out.push('--ro-bind', dir, dir)
   for (const mask of options.masks) {
     if (mask.kind === 'dir') out.push('--tmpfs', mask.path, '--remount-ro', mask.path)

@@ -263,6 +263,17 @@ describe('shell_exec in sandbox mode', () => {
     }
   })
 
+  it.skipIf(bwrap.skip)('cannot write kernel settings through /proc/sys or /proc/sysrq-trigger', async () => {
+    // When the sandboxed root writes a sysctl's current value back (harmless even if it got through) and pokes sysrq
+    const exec = service()
+    const sysctl = await call(exec, {command: 'v=$(cat /proc/sys/vm/overcommit_memory) && echo "$v" > /proc/sys/vm/overcommit_memory', shell: true})
+    // ('h' only prints sysrq help; containers have no sysrq-trigger at all, which fails the same way)
+    const sysrq = await call(exec, {command: 'echo h > /proc/sysrq-trigger', shell: true})
+    // Then the writes fail: /proc/sys is read-only inside the sandbox
+    expect(sysctl.result).toMatchObject({exit_code: 2, stderr: expect.stringContaining('Read-only file system')})
+    expect(sysrq.result?.exit_code).toBe(2)
+  })
+
   it.skipIf(bwrap.skip)('runs with no network and the minimal environment', async () => {
     const exec = service()
     const env = await call(exec, {argv: ['env']})
