@@ -188,6 +188,15 @@ describe('shell_exec bypass attempts (agent role)', () => {
 
   const bind = (input: Record<string, unknown>): Record<string, unknown> => JSON.parse(JSON.stringify(input).replaceAll('@D@', varDir).replaceAll('@T@', tmpDir)) as Record<string, unknown>
 
+  it('stops at least 40 of them at the gate in host mode (the rest are refused earlier)', async () => {
+    const gate = recordingGate('require')
+    const exec = service(gate)
+    const codes = []
+    for (const {input} of table) codes.push((await call(exec, {...bind(input), mode: 'host'})).code)
+    expect(codes.filter((code) => code === 'APPROVAL_REQUIRED').length).toBeGreaterThanOrEqual(40)
+    expect(gate.calls.length).toBe(codes.filter((code) => code === 'APPROVAL_REQUIRED').length)
+  })
+
   it.each(table)('host mode: $name needs an approval and changes nothing', async ({input}) => {
     // Given a gate that requires an approval, and the host dirs as they are
     const gate = recordingGate('require')
@@ -195,8 +204,8 @@ describe('shell_exec bypass attempts (agent role)', () => {
     const before = {...snapshotTree(varDir), ...snapshotTree(tmpDir)}
     // When the agent sends the attempt in host mode
     const outcome = await call(exec, {...bind(input), mode: 'host'})
-    // Then it is refused as bad input (before the gate) or stopped by the gate; nothing ran
-    expect(['VALIDATION_FAILED', 'APPROVAL_REQUIRED']).toContain(outcome.code)
+    // Then it is refused before the gate (bad input, or a program that does not exist) or stopped by the gate; nothing ran
+    expect(['VALIDATION_FAILED', 'NOT_FOUND', 'APPROVAL_REQUIRED']).toContain(outcome.code)
     if (outcome.code === 'APPROVAL_REQUIRED') {
       expect(gate.calls).toHaveLength(1)
       expect(gate.calls[0]).toMatchObject({operation: 'shell_exec', method: 'POST', path: '/shell/exec', ctx: {role: 'agent', actor: 'agent:ops'}, body: {mode: 'host'}})
@@ -358,6 +367,14 @@ describe('shell_exec in host mode', () => {
     })
     expect(gate.calls[0]?.body).not.toHaveProperty('approval_id')
     expect(ledger.query({type: 'exec.completed', limit: 1, order: 'asc'})[0]).toMatchObject({actor: 'agent:ops', payload: {approval_id: 'apr_01JDQZ9V7C4Y3M2N1P0Q9R8S7T'}})
+  })
+
+  it('refuses a program that does not exist before asking the gate, so no approval is spent on it', async () => {
+    const gate = recordingGate('require')
+    const outcome = await call(service(gate), {command: 'no-such-program-osmoda --help', mode: 'host'})
+    expect(outcome).toMatchObject({code: 'NOT_FOUND'})
+    expect(outcome.error?.httpStatus).toBe(404)
+    expect(gate.calls).toEqual([])
   })
 
   it('passes only the minimal environment (SPEC §1.12)', async () => {

@@ -1,7 +1,9 @@
 import {stat} from 'node:fs/promises'
+import {resolve as resolvePath} from 'node:path'
 import type {z} from 'zod'
-import {UsageError} from '../../../lib/errors.js'
-import {runProcess, type RunResult} from '../../../lib/exec/run.js'
+import {OsmodaError, UsageError} from '../../../lib/errors.js'
+import {minimalEnv, runProcess, type RunResult} from '../../../lib/exec/run.js'
+import {which} from '../../../lib/exec/which.js'
 import type {Ledger} from '../../../lib/ledger/ledger.js'
 import type {RequestContext} from '../../../lib/rpc/server.js'
 import type {Gate} from '../approvals/types.js'
@@ -63,6 +65,7 @@ export function createExecService(deps: ExecServiceDeps): ExecService {
       const run = {argv, cwd: input.cwd, timeoutMs: timeoutSecs * 1000, maxOutputBytes, signal: ctx.signal}
       if (input.mode === 'sandbox') return runSandboxed(deps, settings, run)
 
+      await checkProgram(argv[0] as string, input.cwd)
       const {approval_id: approvalId, ...rest} = input
       const body = {...rest, timeout_secs: timeoutSecs, max_output_bytes: maxOutputBytes}
       const decision = deps.gate.check({
@@ -163,6 +166,16 @@ async function checkCwd(cwd: string, mode: 'sandbox' | 'host'): Promise<void> {
       hint: 'Use a directory outside /tmp and /run, or mode: "host" (needs an approval).',
     })
   }
+}
+
+/** A host command's program must exist before the gate is asked: an approval must not be spent on a typo. */
+async function checkProgram(program: string, cwd: string): Promise<void> {
+  const candidate = program.includes('/') ? resolvePath(cwd, program) : program
+  if (await which(candidate, {path: minimalEnv().PATH})) return
+  throw new OsmodaError('NOT_FOUND', `executable "${program}" was not found${program.includes('/') ? '' : ' on PATH'}`, {
+    details: {binary: program},
+    hint: program.includes('/') ? 'Check the path and that the file is executable.' : 'Check the spelling, or pass the absolute path.',
+  })
 }
 
 function summarize(prefix: string, commandLine: string): string {
