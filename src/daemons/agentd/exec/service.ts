@@ -73,7 +73,7 @@ export function createExecService(deps: ExecServiceDeps): ExecService {
         method: 'POST',
         path: '/shell/exec',
         body,
-        ctx,
+        ctx: {role: ctx.role, actor: ctx.actor},
         summary: summarize(`on the host in ${input.cwd}: `, input.command ?? quoteArgv(argv)),
         approvalId: approvalId ?? null,
       })
