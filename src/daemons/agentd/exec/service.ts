@@ -66,16 +66,14 @@ export function createExecService(deps: ExecServiceDeps): ExecService {
       if (input.mode === 'sandbox') return runSandboxed(deps, settings, run)
 
       await checkProgram(argv[0] as string, input.cwd)
-      const {approval_id: approvalId, ...rest} = input
-      const body = {...rest, timeout_secs: timeoutSecs, max_output_bytes: maxOutputBytes}
       const decision = deps.gate.check({
         operation: 'shell_exec',
         method: 'POST',
         path: '/shell/exec',
-        body,
+        body: shellExecGateBody(input, settings),
         ctx: {role: ctx.role, actor: ctx.actor},
         summary: summarize(`on the host in ${input.cwd}: `, input.command ?? quoteArgv(argv)),
-        approvalId: approvalId ?? null,
+        approvalId: input.approval_id ?? null,
       })
       // Rules may let host commands through without an approval; the long deadlines still need one.
       if (ctx.role === 'agent' && decision.approval_id === null && timeoutSecs > settings.maxTimeoutSecs) throw timeoutError(timeoutSecs, settings.maxTimeoutSecs, 'without an approval')
@@ -88,6 +86,16 @@ export function createExecService(deps: ExecServiceDeps): ExecService {
       return output('host', argv, result)
     },
   }
+}
+
+/**
+ * The body an approval for POST /shell/exec is bound to (SPEC §1.6): the validated input with the
+ * config defaults of timeout_secs and max_output_bytes filled in and without approval_id.
+ * approval_request must build the same body for a shell_exec call to get the same digest.
+ */
+export function shellExecGateBody(input: ShellExecInput, settings: Pick<ExecSettings, 'defaultTimeoutSecs' | 'maxOutputBytes'>): Record<string, unknown> {
+  const {approval_id: _approvalId, ...rest} = input
+  return {...rest, timeout_secs: input.timeout_secs ?? settings.defaultTimeoutSecs, max_output_bytes: input.max_output_bytes ?? settings.maxOutputBytes}
 }
 
 interface Run {
