@@ -105,6 +105,18 @@ export const CARD_BUNDLE: Output<'agentCardGet'> = {
     signatures: [{protected: 'e30', signature: 'AA'}],
   },
 }
+export const EXEC_RESULT: Output<'shellExec'> = {
+  mode: 'sandbox',
+  argv: ['df', '-h', '/'],
+  exit_code: 0,
+  signal: null,
+  stdout: 'Filesystem Size Used Avail Use% Mounted on\n/dev/sda1 40G 12G 28G 30% /\n',
+  stderr: '',
+  stdout_truncated: false,
+  stderr_truncated: false,
+  timed_out: false,
+  duration_ms: 12,
+}
 export const BACKUP: Output<'backupCreate'> = {...BACKUP_INFO, manifest: {files: 4, ledger_size: 12, ledger_head_hash: 'd'.repeat(64)}}
 
 /** A seam fake of agentd's typed client: every route refuses unless the test provides it. */
@@ -130,6 +142,7 @@ export function fakeAgentd(overrides: Partial<Agentd> = {}): {agentd: Agentd; ca
     backupList: answer('backupList', {backups: [BACKUP_INFO]}),
     memoryStore: answer('memoryStore', STORED),
     memoryRecall: answer('memoryRecall', RECALL),
+    shellExec: answer('shellExec', EXEC_RESULT),
     agentCardGet: answer('agentCardGet', CARD_BUNDLE),
     agentCardGenerate: answer('agentCardGenerate', CARD_BUNDLE),
     follow: async function* () {

@@ -10,6 +10,7 @@ import {agentCardApi} from './agent-card/api.js'
 import {filesApi} from './files/api.js'
 import {safetyApi} from './safety/api.js'
 import {servicesApi} from './services/api.js'
+import {execApi} from './exec/api.js'
 
 const O = ['operator'] as const
 const OA = ['operator', 'agent'] as const
@@ -392,6 +393,7 @@ export const agentdApi = {
   ...filesApi,
   ...servicesApi,
   ...safetyApi,
+  ...execApi,
 } as const
 
 /** The agentd route table's type. */

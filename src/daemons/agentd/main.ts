@@ -31,6 +31,9 @@ import {createSafetyService} from './safety/service.js'
 import {countPendingApprovals} from './safety/pending.js'
 import {systemdAvailable} from './system/discover.js'
 
+import {createAgentdExec} from './exec/setup.js'
+import {shellExecGateBody} from './exec/service.js'
+import type {ShellExecInput} from './exec/api.js'
 
 async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
   const startedAt = Date.now()
@@ -63,7 +66,11 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
     ledger: ctx.ledger,
     settings: () => config.approval,
     rulesFile: join(ctx.paths.daemonStateDir('agentd'), 'approval-rules.json'),
-    resolveTool: (tool, args) => resolveToolCall(tool, args),
+    // shell_exec binds its approval to the body with the config's deadline and output defaults filled in.
+    resolveTool: (tool, args) => {
+      const resolved = resolveToolCall(tool, args)
+      return tool === 'shell_exec' ? {...resolved, body: shellExecGateBody(resolved.body as ShellExecInput, config.exec)} : resolved
+    },
     knownOperations: () => knownOperations(),
     log: ctx.log.child({component: 'approvals'}),
   })
@@ -84,6 +91,14 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
     enabledDaemons: () => detectEnabledDaemons(ctx.paths, AVAILABLE_DAEMONS),
     gatewayUrl: () => gatewayBaseUrl(ctx.paths),
     socket: (name) => ctx.paths.socket(name),
+  })
+  const exec = createAgentdExec({
+    paths: ctx.paths,
+    ledger: ctx.ledger,
+    db,
+    gate: approvals.gate,
+    settings: () => config.exec,
+    backupDir: () => config.backup.dir ?? defaultBackupDir(ctx.paths),
   })
   const reload = async (): Promise<ReloadResult> => {
     const next = ctx.readConfig()
@@ -109,7 +124,7 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
     runDir: ctx.paths.runDir,
     signal: ctx.signal,
   })
-  const server = createRpcServer({daemon: 'agentd', version: ctx.version, api: agentdApi, handlers: agentdHandlers(service, reload, ctx.paths.runDir, {incidents, receipts, backups, memory, approvals, cards, files, services: {services, network: hostNetworkSources}, safety}), auth, log: ctx.log})
+  const server = createRpcServer({daemon: 'agentd', version: ctx.version, api: agentdApi, handlers: agentdHandlers(service, reload, ctx.paths.runDir, {incidents, receipts, backups, memory, approvals, cards, files, services: {services, network: hostNetworkSources}, safety, exec}), auth, log: ctx.log})
   host.start(ctx.signal)
   monitor.start(ctx.signal)
   memory.start(config.memory.scanSecs, ctx.signal)

@@ -17,13 +17,15 @@ import type {AgentCardService} from './agent-card/service.js'
 import {agentCardHandlers} from './agent-card/routes.js'
 import {servicesHandlers} from './services/routes.js'
 import {safetyHandlers} from './safety/routes.js'
+import type {ExecService} from './exec/service.js'
+import {execHandlers} from './exec/routes.js'
 
 /** Binds agentd's route table to its service; no logic lives here. */
 export function agentdHandlers(
   service: AgentdService,
   reload: () => Promise<ReloadResult>,
   runDir: string,
-  records: {incidents: IncidentService; receipts: ReceiptService; backups: BackupService; memory: MemoryService; approvals: ApprovalService; cards: AgentCardService; files: FileService; services: Parameters<typeof servicesHandlers>[0]; safety: Parameters<typeof safetyHandlers>[0]},
+  records: {incidents: IncidentService; receipts: ReceiptService; backups: BackupService; memory: MemoryService; approvals: ApprovalService; cards: AgentCardService; files: FileService; services: Parameters<typeof servicesHandlers>[0]; safety: Parameters<typeof safetyHandlers>[0]; exec: ExecService},
 ): Handlers<AgentdApi> {
   const {incidents, receipts, backups, memory, approvals, cards} = records
   return {
@@ -58,5 +60,6 @@ export function agentdHandlers(
     ...fileHandlers(records.files),
     ...servicesHandlers(records.services),
     ...safetyHandlers(records.safety),
+    ...execHandlers(records.exec),
   }
 }

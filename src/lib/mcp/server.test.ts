@@ -7,7 +7,7 @@ import {createToolCallRecorder, type ToolCallRecord} from './recorder.js'
 import type {OsmodaMcpServerOptions} from './server.js'
 import {AGENTD_TOOLS} from './tools/agentd.js'
 import {TOOLS_BY_TOOLSET} from './tools/index.js'
-import {sha256, HEALTH, QUERY, DISCOVER, STORED, RECALL, PAGE, RECEIPTS, INCIDENT, fakeAgentd, connect, text, CARD_BUNDLE} from '../../../test/helpers/mcp-fakes.js'
+import {sha256, HEALTH, QUERY, DISCOVER, STORED, RECALL, PAGE, RECEIPTS, INCIDENT, EXEC_RESULT, fakeAgentd, connect, text, CARD_BUNDLE} from '../../../test/helpers/mcp-fakes.js'
 
 
 describe('osmoda MCP server: tools/list', () => {
@@ -31,6 +31,7 @@ describe('osmoda MCP server: tools/list', () => {
       system_query: 'R I',
       system_discover: 'R I',
       event_log: 'R I',
+      shell_exec: 'D W',
       file_read: 'R I',
       file_write: 'D I',
       directory_list: 'R I',
@@ -95,6 +96,7 @@ describe('osmoda MCP server: tools/call', () => {
     {tool: 'system_query', args: {query: 'hostname'}, canonical: '{"query":"hostname"}', route: 'systemQuery', want: QUERY, summary: /^hostname: \{"hostname":"box"\}/},
     {tool: 'system_discover', args: {}, canonical: '{}', route: 'systemDiscover', want: DISCOVER, summary: /^1 services on 3 listening ports \(systemd available\): nginx:80/},
     {tool: 'event_log', args: {type: 'daemon.*', limit: 5}, canonical: '{"limit":5,"type":"daemon.*"}', route: 'eventsLog', want: PAGE, summary: /^1 events \(seq 3\.\.3\)$/},
+    {tool: 'shell_exec', args: {command: 'df -h /'}, canonical: '{"command":"df -h /"}', route: 'shellExec', want: EXEC_RESULT, summary: /^sandbox: exit 0 after 12 ms, 71 bytes stdout, 0 bytes stderr$/},
     {tool: 'receipt_list', args: {since: '24h'}, canonical: '{"since":"24h"}', route: 'receiptList', want: RECEIPTS, summary: /^1 receipts \(app\.deployed\)$/},
     {tool: 'incident_create', args: {name: 'nginx 502', severity: 'high'}, canonical: '{"name":"nginx 502","severity":"high"}', route: 'incidentCreate', want: INCIDENT, summary: /^opened inc_\w+ \(high\): nginx 502$/},
     {tool: 'incident_step', args: {id: INCIDENT.id, action: 'restarted nginx', result: 'ok', resolve: true}, canonical: `{"action":"restarted nginx","id":"${INCIDENT.id}","resolve":true,"result":"ok"}`, route: 'incidentStep', want: INCIDENT, summary: /step 1 recorded; incident resolved$/},

@@ -3,6 +3,7 @@ import {z} from 'zod'
 import {AgentCardGenerateInput} from '../../../daemons/agentd/agent-card/api.js'
 import {safetyStatusWithFallback} from '../../../daemons/agentd/safety/client.js'
 import {resolvePaths} from '../../paths.js'
+import {shellExecClientTimeoutMs} from '../../../daemons/agentd/exec/api.js'
 import {defineTool, type AnyTool} from '../define-tool.js'
 import {APPROVAL_TOOLS} from './approvals.js'
 
@@ -456,12 +457,40 @@ export const safetyRestart = defineTool({
   run: (clients) => clients.agentd.safetyRestart(),
 })
 
+/** shell_exec: a command in agentd's read-only sandbox, or approved on the host, via POST /shell/exec. */
+export const shellExec = defineTool({
+  name: 'shell_exec',
+  title: 'Run a command',
+  description:
+    'Runs one command and returns `{mode, argv, exit_code, signal, stdout, stderr, stdout_truncated, stderr_truncated, timed_out, ' +
+    'duration_ms, hint?}`. Give `command` (split into words like a shell would, but pipes, redirections, ;, &&, $(), backticks, ' +
+    '$VAR and newlines are refused unless `shell: true`, which runs /bin/sh -c) or `argv` (a list, run exactly as given). ' +
+    'mode "sandbox" (default, no approval needed): a read-only view of the host with no network, secrets and osmoda state ' +
+    'hidden, an empty private /tmp; use it to inspect (ls, cat, df, nix path-info, systemctl cat, grep). Writes fail with ' +
+    '"Read-only file system". mode "host": runs as root on the host and always needs the operator\'s approval: the first call ' +
+    'answers APPROVAL_REQUIRED with an approval id; once the operator approves, repeat the identical call plus `approval_id`. ' +
+    'Prefer typed tools (service_status, journal_logs, file_write, …) when one fits. Deadline `timeout_secs` (default 30, max ' +
+    '120; up to 1800 in host mode with an approval) kills the whole process group; output is capped per stream by ' +
+    '`max_output_bytes`. Calls are rate limited per agent (RATE_LIMITED with retry_after_secs).',
+  toolset: 'agentd',
+  route: agentdApi.shellExec,
+  annotations: {readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true},
+  summarize: (r) => {
+    const how = r.timed_out ? 'timed out' : r.exit_code === null ? `killed by ${r.signal ?? 'a signal'}` : `exit ${r.exit_code}`
+    const cut = r.stdout_truncated || r.stderr_truncated ? ', output truncated' : ''
+    const note = r.warning ? ` WARNING: ${r.warning}` : r.hint ? ` (${r.hint})` : ''
+    return `${r.mode}: ${how} after ${r.duration_ms} ms, ${Buffer.byteLength(r.stdout)} bytes stdout, ${Buffer.byteLength(r.stderr)} bytes stderr${cut}${note}`
+  },
+  run: (clients, args) => clients.agentd.shellExec(args, {timeoutMs: shellExecClientTimeoutMs(args.timeout_secs)}),
+})
+
 /** agentd's tools in SPEC §3 order. */
 export const AGENTD_TOOLS: readonly AnyTool[] = [
   systemHealth,
   systemQuery,
   systemDiscover,
   eventLog,
+  shellExec,
   fileRead,
   fileWrite,
   directoryList,
