@@ -80,6 +80,19 @@ export const BACKUP_INFO: Output<'backupList'>['backups'][number] = {
   created_at: '2026-01-01T03:00:00.000Z',
   note: 'nightly',
 }
+export const SANDBOX_RESULT: Output<'sandboxExec'> = {
+  tier: 2,
+  exit_code: 0,
+  signal: null,
+  stdout: 'hello\n',
+  stderr: '',
+  stdout_truncated: false,
+  stderr_truncated: false,
+  timed_out: false,
+  duration_ms: 31,
+  token_id: null,
+  warnings: [],
+}
 export const BACKUP: Output<'backupCreate'> = {...BACKUP_INFO, manifest: {files: 4, ledger_size: 12, ledger_head_hash: 'd'.repeat(64)}}
 
 /** A seam fake of agentd's typed client: every route refuses unless the test provides it. */
@@ -117,6 +130,7 @@ export function fakeAgentd(overrides: Partial<Agentd> = {}): {agentd: Agentd; ca
     memoryRecall: answer('memoryRecall', RECALL),
     memoryHealth: unexpected('memoryHealth'),
     memoryReindex: unexpected('memoryReindex'),
+    sandboxExec: answer('sandboxExec', SANDBOX_RESULT),
     follow: async function* () {
       yield* []
       throw new Error('unexpected follow')

@@ -18,6 +18,7 @@ import {createMemoryService} from './memory/service.js'
 import {openAgentdDb} from './store.js'
 import {agentdHandlers} from './routes.js'
 import {createAgentdService} from './service.js'
+import {setupSandbox} from './sandbox/setup.js'
 
 async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
   const startedAt = Date.now()
@@ -33,7 +34,9 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
   })
   const host = createHostFacts()
   const db = openAgentdDb(ctx.paths)
-  const service = createAgentdService({ledger: ctx.ledger, monitor, host, version: ctx.version, startedAt})
+  let config = ctx.config
+  const sandbox = setupSandbox({config: () => config, paths: ctx.paths, db, ledger: ctx.ledger, verifyKey: keys.verifyKey, log: ctx.log.child({component: 'sandbox'})})
+  const service = createAgentdService({ledger: ctx.ledger, monitor, host, version: ctx.version, startedAt, sandbox: () => sandbox.probe.check()})
   const incidents = createIncidentService({store: createIncidentStore(db), ledger: ctx.ledger})
   const receipts = createReceiptService({ledger: ctx.ledger})
   recordRestore(ctx.paths, ctx.ledger, ctx.log)
@@ -44,7 +47,6 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
     log: ctx.log.child({component: 'memory'}),
   })
 
-  let config = ctx.config
   const backups = createBackupService({
     stateDir: ctx.paths.stateDir,
     ledger: ctx.ledger,
@@ -59,12 +61,13 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
     monitor.setSchedule(next.ledger.checkpointEveryEvents, next.ledger.checkpointEverySecs)
     memory.setScanSecs(next.memory.scanSecs)
     config = next
+    sandbox.probe.reset()
     ctx.log.info('reloaded', {changed})
     return {reloaded: true, changed}
   }
   ctx.onReload(reload)
 
-  const server = createRpcServer({daemon: 'agentd', version: ctx.version, api: agentdApi, handlers: agentdHandlers(service, reload, ctx.paths.runDir, {incidents, receipts, backups, memory}), auth, log: ctx.log})
+  const server = createRpcServer({daemon: 'agentd', version: ctx.version, api: agentdApi, handlers: agentdHandlers(service, reload, ctx.paths.runDir, {incidents, receipts, backups, memory, sandbox: sandbox.service}), auth, log: ctx.log})
   host.start(ctx.signal)
   monitor.start(ctx.signal)
   memory.start(config.memory.scanSecs, ctx.signal)

@@ -9,13 +9,15 @@ import type {AgentdService} from './service.js'
 import type {MemoryService} from './memory/service.js'
 import {runSystemQuery} from './system/query.js'
 import {discoverServices} from './system/discover.js'
+import {sandboxHandlers} from './sandbox/routes.js'
+import type {SandboxService} from './sandbox/service.js'
 
 /** Binds agentd's route table to its service; no logic lives here. */
 export function agentdHandlers(
   service: AgentdService,
   reload: () => Promise<ReloadResult>,
   runDir: string,
-  records: {incidents: IncidentService; receipts: ReceiptService; backups: BackupService; memory: MemoryService},
+  records: {incidents: IncidentService; receipts: ReceiptService; backups: BackupService; memory: MemoryService; sandbox: SandboxService},
 ): Handlers<AgentdApi> {
   const {incidents, receipts, backups, memory} = records
   return {
@@ -45,5 +47,6 @@ export function agentdHandlers(
     memoryRecall: (input) => memory.recall(input),
     memoryHealth: () => memory.health(),
     memoryReindex: () => memory.reindex(),
+    ...sandboxHandlers(records.sandbox),
   }
 }
