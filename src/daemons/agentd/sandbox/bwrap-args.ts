@@ -99,7 +99,9 @@ export function buildSandboxArgv(plan: SandboxPlan): string[] {
     args.push('--ro-bind', helper.egressSocket, EGRESS_SOCKET_INSIDE)
   }
   for (const bind of plan.binds) args.push(bind.writable ? '--bind' : '--ro-bind', bind.source, bind.path)
-  args.push('--chdir', plan.cwd, '--')
+  // bwrap's root is a tmpfs holding the mount points: read-only, so /tmp and fs:write grants are
+  // the only places a command can write.
+  args.push('--remount-ro', '/', '--chdir', plan.cwd, '--')
   if (helper) args.push(helper.node, `${helper.packageDir}/bin/sandbox-init.js`, '--egress', EGRESS_SOCKET_INSIDE, '--')
   args.push(...plan.argv)
   return args
