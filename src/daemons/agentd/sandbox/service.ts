@@ -78,9 +78,37 @@ function grantsOf(perms: readonly string[], denyPaths: readonly string[], tokenI
   return {binds: [...byPath.values()].sort((a, b) => a.path.split('/').length - b.path.split('/').length), net}
 }
 
+/** What a run may use beyond tier 2: none for tier 2, the token's grants for tier 1. */
+interface Grants {
+  tokenId: string | null
+  binds: SandboxBind[]
+  helper: HelperPlan | null
+  /** Data for fds 3… of the sandbox (the token, for the network helper). */
+  extraInputs: string[]
+}
+
+const NO_GRANTS: Grants = {tokenId: null, binds: [], helper: null, extraInputs: []}
+
 /** sandbox_exec: runs a command in a tier-1 or tier-2 bubblewrap sandbox (SPEC §2.1 "Sandboxes"). */
 export function createSandboxService(deps: SandboxServiceDeps) {
   const now = deps.now ?? Date.now
+
+  /** Verifies a tier-1 token (403 POLICY_DENIED with the reason) and turns its permissions into grants. */
+  function authorize(token: string, denyPaths: readonly string[]): Grants {
+    const verdict = verifyCapability(token, {verifyKey: deps.verifyKey, audience: 'sandbox', now: now(), isRevoked: deps.isRevoked})
+    if (!verdict.valid) {
+      throw new PermissionDeniedError('POLICY_DENIED', DENY_MESSAGES[verdict.reason], {
+        details: {reason: verdict.reason, ...(verdict.claims ? {token_id: verdict.claims.jti} : {})},
+        hint: 'Mint a fresh token with capability_mint (audience sandbox).',
+      })
+    }
+    const tokenId = verdict.claims.jti
+    const {binds, net} = grantsOf(verdict.claims.perms, denyPaths, tokenId)
+    if (!net) return {tokenId, binds, helper: null, extraInputs: []}
+    if (!existsSync(deps.egressSocket)) throw new DaemonUnavailableError('egress', `the egress proxy socket ${deps.egressSocket} does not exist`)
+    // The token reaches the helper on fd 3, never through the command's argv or environment.
+    return {tokenId, binds, helper: {...deps.helper, egressSocket: deps.egressSocket}, extraInputs: [token]}
+  }
 
   async function exec(input: Input, ctx: Pick<RequestContext, 'actor' | 'signal'>): Promise<Output> {
     const settings = deps.settings()
@@ -88,37 +116,17 @@ export function createSandboxService(deps: SandboxServiceDeps) {
     if (input.timeout_secs > settings.maxTimeoutSecs) {
       throw new UsageError(`timeout_secs ${input.timeout_secs} is over this host's sandbox.maxTimeoutSecs`, {details: [`timeout_secs: at most ${settings.maxTimeoutSecs}`]})
     }
-    const availability = await deps.probe.check()
-    if (!availability.available) {
-      throw new OsmodaError('SANDBOX_UNAVAILABLE', `sandboxes cannot run here: ${availability.reason}`, {details: {reason: availability.reason}, hint: 'Install bubblewrap and allow unprivileged user namespaces (kernel.unprivileged_userns_clone=1).'})
-    }
 
-    let tokenId: string | null = null
-    let binds: SandboxBind[] = []
-    let helper: HelperPlan | null = null
-    const extraInputs: string[] = []
-    if (input.tier === 1) {
-      const token = input.capability as string
-      const verdict = verifyCapability(token, {verifyKey: deps.verifyKey, audience: 'sandbox', now: now(), isRevoked: deps.isRevoked})
-      if (!verdict.valid) {
-        throw new PermissionDeniedError('POLICY_DENIED', DENY_MESSAGES[verdict.reason], {
-          details: {reason: verdict.reason, ...(verdict.claims ? {token_id: verdict.claims.jti} : {})},
-          hint: 'Mint a fresh token with capability_mint (audience sandbox).',
-        })
-      }
-      tokenId = verdict.claims.jti
-      const grants = grantsOf(verdict.claims.perms, settings.denyPaths, tokenId)
-      binds = grants.binds
-      if (grants.net) {
-        if (!existsSync(deps.egressSocket)) throw new DaemonUnavailableError('egress', `the egress proxy socket ${deps.egressSocket} does not exist`)
-        helper = {...deps.helper, egressSocket: deps.egressSocket}
-        // The token reaches the helper on fd 3, never through the command's argv or environment.
-        extraInputs.push(token)
-      }
-    }
+    const {tokenId, binds, helper, extraInputs} = input.tier === 1 ? authorize(input.capability as string, settings.denyPaths) : NO_GRANTS
     // Inside, /tmp is a fresh empty tmpfs: the only directories are /tmp itself and the mounted grants.
     if (input.cwd !== '/tmp' && !binds.some((b) => isUnder(input.cwd, b.path))) {
       throw new UsageError(`cwd ${input.cwd} does not exist inside the sandbox`, {details: [`cwd: /tmp${input.tier === 1 ? ' or a path the capability grants' : ' (tier 2 has nothing else)'}`]})
+    }
+
+    // Bad input and bad tokens are answered as such even on a host that cannot run sandboxes.
+    const availability = await deps.probe.check()
+    if (!availability.available) {
+      throw new OsmodaError('SANDBOX_UNAVAILABLE', `sandboxes cannot run here: ${availability.reason}`, {details: {reason: availability.reason}, hint: 'Install bubblewrap and allow unprivileged user namespaces (kernel.unprivileged_userns_clone=1).'})
     }
 
     const argv = input.argv ?? ['/bin/sh', '-c', input.command as string]
@@ -134,6 +142,8 @@ export function createSandboxService(deps: SandboxServiceDeps) {
       argv,
     }
     const result = await runProcess(buildSandboxArgv(plan), {
+      // The daemon's own cwd may be closed to the sandbox user; bwrap changes into plan.cwd anyway.
+      cwd: '/',
       timeoutMs: input.timeout_secs * 1000,
       input: input.stdin ?? '',
       maxOutputBytes: input.max_output_bytes,
