@@ -26,7 +26,7 @@ export const SandboxExecInput = z
       .optional()
       .describe('A shell command line, run as /bin/sh -c inside the sandbox (pipes and redirects work there)'),
     tier: z
-      .union([z.literal(1), z.literal(2)])
+      .literal([1, 2])
       .default(2)
       .describe('2 (default): no network, no host files, only a private /tmp. 1: the files and hosts a capability token grants'),
     capability: z
@@ -58,7 +58,7 @@ export const SandboxExecInput = z
 
 /** Output of POST /sandbox/exec. */
 export const SandboxExecOutput = z.object({
-  tier: z.union([z.literal(1), z.literal(2)]),
+  tier: z.literal([1, 2]),
   exit_code: z.number().int().nullable().describe('The command\'s exit code; null when it was killed'),
   signal: z.string().nullable(),
   stdout: z.string(),
