@@ -148,6 +148,15 @@ describe.skipIf(bwrap.skip)('tier 2 sandbox (real bubblewrap)', () => {
     expect(loud.stdout).toBe('a'.repeat(1024))
   })
 
+  it('ledgers a long argv shortened, with the digest of the whole', async () => {
+    const long = ['echo', ...Array.from({length: 100}, (_, i) => `${i}:${'x'.repeat(800)}`)]
+    const result = await run({argv: long})
+    expect(result.exit_code).toBe(0)
+    const [event] = ledger.query({type: 'sandbox.executed', limit: 1, order: 'desc'})
+    expect(event?.payload).toMatchObject({argv_truncated: true, argv_sha256: expect.stringMatching(/^[0-9a-f]{64}$/)})
+    expect((event?.payload.argv as string[]).length).toBe(32)
+  })
+
   it('refuses a cwd that does not exist inside, and a timeout over sandbox.maxTimeoutSecs', async () => {
     expect(await failure({argv: ['pwd'], cwd: '/etc'})).toMatchObject({code: 'VALIDATION_FAILED'})
     expect(await failure({argv: ['pwd'], cwd: '/tmp/sub'})).toMatchObject({code: 'VALIDATION_FAILED'})

@@ -1,5 +1,5 @@
 import {existsSync} from 'node:fs'
-import type {KeyObject} from 'node:crypto'
+import {createHash, type KeyObject} from 'node:crypto'
 import type {z} from 'zod'
 import {parsePermission, verifyCapability, type VerifyFailure} from '../../../lib/capability.js'
 import {DaemonUnavailableError, OsmodaError, PermissionDeniedError, UsageError} from '../../../lib/errors.js'
@@ -49,6 +49,17 @@ const DENY_MESSAGES: Record<VerifyFailure, string> = {
   not_yet_valid: 'the capability is not valid yet',
   wrong_audience: 'the capability is not for the sandbox (audience "sandbox")',
   revoked: 'the capability has been revoked',
+}
+
+/** Recorded argv beyond this many bytes of JSON is shortened (a ledger payload holds at most 64 KiB). */
+const LEDGER_ARGV_BYTES = 16_384
+
+/** The argv as ledgered: whole when small, else shortened with the digest of the whole. */
+function ledgerArgv(argv: readonly string[]): Record<string, unknown> {
+  const json = JSON.stringify(argv)
+  if (Buffer.byteLength(json) <= LEDGER_ARGV_BYTES) return {argv}
+  const short = argv.slice(0, 32).map((a) => (a.length > 256 ? `${a.slice(0, 256)}…` : a))
+  return {argv: short, argv_truncated: true, argv_sha256: createHash('sha256').update(json).digest('hex')}
 }
 
 const isUnder = (path: string, dir: string) => path === dir || path.startsWith(dir === '/' ? '/' : `${dir}/`)
@@ -153,7 +164,7 @@ export function createSandboxService(deps: SandboxServiceDeps) {
     deps.ledger.append({
       type: 'sandbox.executed',
       actor: ctx.actor,
-      payload: {tier: input.tier, argv, exit_code: result.exitCode, timed_out: result.timedOut, token_id: tokenId},
+      payload: {tier: input.tier, ...ledgerArgv(argv), exit_code: result.exitCode, timed_out: result.timedOut, token_id: tokenId},
     })
     return {
       tier: input.tier,
