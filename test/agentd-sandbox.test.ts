@@ -67,6 +67,28 @@ describe.skipIf(bwrap.skip)('POST /sandbox/exec through agentd', () => {
   })
 })
 
+describe.skipIf(bwrap.skip)('osmoda sandbox exec', () => {
+  it('prints the command\'s output, and --json gives the whole result', async () => {
+    const human = await env.cli(['sandbox', 'exec', '--', 'sh', '-c', 'echo out; echo err >&2'])
+    expect(human).toMatchObject({exitCode: 0, stdout: 'out\n'})
+    expect(human.stderr).toContain('err\n')
+    const json = await env.cli(['sandbox', 'exec', '--json', '--input', 'abc', '--', 'wc', '-c'])
+    expect(json.exitCode).toBe(0)
+    expect(json.json).toMatchObject({status: 0, result: {tier: 2, exit_code: 0, stdout: '3\n'}})
+  })
+
+  it('exits 1 when the command fails, 2 on usage errors, 4 on a bad token', async () => {
+    const failed = await env.cli(['sandbox', 'exec', '--command', 'exit 7'])
+    expect(failed.exitCode).toBe(1)
+    expect(failed.stderr).toContain('exit code 7')
+    expect((await env.cli(['sandbox', 'exec'])).exitCode).toBe(2)
+    expect((await env.cli(['sandbox', 'exec', '--tier', '1', '--', 'true'])).exitCode).toBe(2)
+    const denied = await env.cli(['sandbox', 'exec', '--tier', '1', '--json', '--', 'true'], {env: {OSMODA_CAPABILITY: 'osmcap1.e30.' + 'A'.repeat(86)}})
+    expect(denied.exitCode).toBe(4)
+    expect(denied.json).toMatchObject({error: {code: 'POLICY_DENIED', details: {reason: 'malformed'}}})
+  })
+})
+
 const json = (value: unknown) => JSON.stringify(value)
 const good = {argv: ['true']}
 
