@@ -52,12 +52,13 @@ describe('osmoda mcp over stdio against a real agentd', () => {
     // When the agent lists the tools
     const {tools} = await mcp.client.listTools()
     // Then it sees the agentd tools with object schemas and explicit hints (SPEC §3: readers R I; incident tools, backup_create and memory_store none)
-    expect(tools.map((t) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'memory_store', 'memory_recall', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list'])
+    expect(tools.map((t) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'memory_store', 'memory_recall', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list', 'sandbox_exec'])
     for (const tool of tools) {
       expect(tool.inputSchema.type).toBe('object')
       expect(tool.outputSchema?.type).toBe('object')
-      const reads = !tool.name.startsWith('incident_') && tool.name !== 'backup_create' && tool.name !== 'memory_store'
-      expect(tool.annotations).toEqual({readOnlyHint: reads, destructiveHint: false, idempotentHint: reads, openWorldHint: false})
+      const reads = !tool.name.startsWith('incident_') && !['backup_create', 'memory_store', 'sandbox_exec'].includes(tool.name)
+      // sandbox_exec is W only (it may reach granted hosts through egress)
+      expect(tool.annotations).toEqual({readOnlyHint: reads, destructiveHint: false, idempotentHint: reads, openWorldHint: tool.name === 'sandbox_exec'})
     }
 
     // When it calls each tool (the SDK client validates structuredContent against outputSchema)
@@ -158,6 +159,19 @@ describe('osmoda mcp over stdio against a real agentd', () => {
     operator.close()
   })
 
+  it('runs a command in a real sandbox through sandbox_exec', async () => {
+    // Given osmoda mcp as agent e2e (bubblewrap is installed wherever this suite runs: .ci/run)
+    const mcp = await startMcp()
+    // When the agent runs a tier-2 command
+    const ran = await mcp.client.callTool({name: 'sandbox_exec', arguments: {command: 'echo sandboxed; id -u'}})
+    // Then the output comes back as structured content and a one-line summary
+    expect(ran.isError, text(ran)).toBeFalsy()
+    expect(ran.structuredContent).toMatchObject({tier: 2, exit_code: 0, timed_out: false})
+    expect((ran.structuredContent as {stdout: string}).stdout).toMatch(/^sandboxed\n\d+\n$/)
+    expect(text(ran)).toMatch(/^tier 2 exit 0 in \d+ ms/)
+    await mcp.client.close()
+  })
+
   it('checks agentd with the agent token and never falls back to the operator token', async () => {
     // Given agentd is up, --check answers 0
     expect((await env.cli(['mcp', '--check'])).exitCode).toBe(0)
@@ -175,7 +189,7 @@ describe('osmoda mcp over stdio against a real agentd', () => {
   it('lists the catalogue without a daemon and rejects unknown toolsets', async () => {
     const list = await env.cli(['mcp', '--list', '--json'], {env: {OSMODA_RUN_DIR: join(env.base, 'no-daemons-here')}})
     expect(list.exitCode).toBe(0)
-    expect(list.json.result.tools.map((t: {name: string}) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'memory_store', 'memory_recall', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list'])
+    expect(list.json.result.tools.map((t: {name: string}) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'memory_store', 'memory_recall', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list', 'sandbox_exec'])
     expect(list.json.result.tools[0].inputSchema.type).toBe('object')
     const table = await env.cli(['mcp', '--list', '--toolsets', 'agentd', '--read-only'])
     expect(table.stdout).toMatch(/^NAME +TOOLSET +ANNOTATIONS +TITLE\nsystem_health +agentd +R I +System health/)
