@@ -33,7 +33,7 @@ export async function probeSandbox(options: ProbeOptions): Promise<SandboxAvaila
     const result = await runProcess(argv, {timeoutMs: PROBE_TIMEOUT_MS, maxOutputBytes: 4096})
     if (result.exitCode === 0) return {available: true, reason: null}
     const said = result.stderr.trim().split('\n')[0] || (result.timedOut ? 'timed out' : `exit code ${result.exitCode ?? result.signal}`)
-    return {available: false, reason: `bubblewrap cannot create its namespaces as ${options.userDescription} (user namespaces disabled?): ${said}`}
+    return {available: false, reason: `bubblewrap could not start a sandbox as ${options.userDescription} (are unprivileged user namespaces disabled?): ${said}`}
   } catch (error) {
     return {available: false, reason: `bubblewrap could not be started: ${(error as Error).message}`}
   }

@@ -202,12 +202,14 @@ describe.skipIf(bwrap.skip)('tier 1 sandbox (capability tokens)', () => {
         req.on('error', (e) => done(host + ' ' + e.code)); req.end()
       })
       const direct = () => new Promise((done) => require('net').connect(${webPort}, '127.0.0.1').on('connect', () => done('direct connected')).on('error', (e) => done('direct ' + e.code)))
-      ;(async () => { for (const r of [await get('allowed.test'), await get('other.test'), await direct()]) console.log(r) })()`
+      const plain = () => new Promise((done) => http.get({host: proxy.hostname, port: proxy.port, path: 'http://allowed.test:${webPort}/'}, (res) => { res.resume(); done('plain ' + res.statusCode) }).on('error', (e) => done('plain ' + e.code)))
+      ;(async () => { for (const r of [await get('allowed.test'), await get('other.test'), await direct(), await plain()]) console.log(r) })()`
     // When the sandboxed program goes through HTTPS_PROXY and also tries to connect directly
     const result = await run({tier: 1, capability: token, argv: ['node', '-e', client]})
-    // Then the allowed host answers, the other host is denied by egress and the direct path is closed
+    // Then the allowed host answers, the other host is denied by egress, the direct path is closed
+    // and plain-HTTP proxying (not a CONNECT) is refused by the helper without reaching egress
     expect(result.stderr).toBe('')
-    expect(result.stdout.trim().split('\n')).toEqual(['allowed.test hello from the allowed host', 'other.test 403', 'direct ECONNREFUSED'])
+    expect(result.stdout.trim().split('\n')).toEqual(['allowed.test hello from the allowed host', 'other.test 403', 'direct ECONNREFUSED', 'plain 405'])
     // And egress saw our token on every CONNECT (the client's forged header was dropped)
     expect(egress.requests.map((r) => [r.target, r.authorization])).toEqual([
       [`allowed.test:${webPort}`, `Bearer ${token}`],
@@ -286,6 +288,12 @@ describe('availability', () => {
       l.close()
       rmSync(dir, {recursive: true, force: true})
     }
+  })
+
+  it.skipIf(bwrap.skip)('reports bubblewrap\'s own error when it cannot start a sandbox', async () => {
+    const broken = await createSandboxProbe(() => ({user: user.user, userDescription: user.description, system: [{path: '/nonexistent-osmoda-dir', symlink: null}], enabled: true})).check()
+    expect(broken.available).toBe(false)
+    expect(broken.reason).toMatch(/^bubblewrap could not start a sandbox as .*: bwrap: .*nonexistent-osmoda-dir/)
   })
 
   it.skipIf(bwrap.skip)('probes once and caches the answer', async () => {
