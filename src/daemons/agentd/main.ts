@@ -69,6 +69,8 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
 
   const server = createRpcServer({daemon: 'agentd', version: ctx.version, api: agentdApi, handlers: agentdHandlers(service, reload, ctx.paths.runDir, {incidents, receipts, backups, memory, sandbox: sandbox.service}), auth, log: ctx.log})
   host.start(ctx.signal)
+  // Probe now, so the log says at start whether sandboxes work here (GET /health serves the same answer).
+  void sandbox.probe.check().then((a) => (a.available ? undefined : ctx.log.warn('sandbox unavailable', {reason: a.reason})))
   monitor.start(ctx.signal)
   memory.start(config.memory.scanSecs, ctx.signal)
   try {
