@@ -1,7 +1,6 @@
 import {Flags} from '@oclif/core'
 import type {z} from 'zod'
-import {agentdApi} from '../../daemons/agentd/api.js'
-import type {SandboxExecOutput} from '../../daemons/agentd/sandbox/api.js'
+import {agentdApi, sandboxClientTimeoutMs, type SandboxExecOutput} from '../../daemons/agentd/api.js'
 import {OsmodaCommand} from '../../lib/cli/command.js'
 import {UsageError} from '../../lib/errors.js'
 
@@ -40,7 +39,7 @@ export default class SandboxExec extends OsmodaCommand<Result> {
       stdin: flags.input,
       timeout_secs: flags.timeout,
       max_output_bytes: flags['max-output'],
-    })
+    }, {timeoutMs: sandboxClientTimeoutMs(flags.timeout)})
     for (const warning of result.warnings) this.warn(warning)
     if (!this.jsonEnabled()) {
       process.stdout.write(result.stdout)

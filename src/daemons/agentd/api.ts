@@ -7,6 +7,9 @@ import {CATEGORY_RE} from './memory/files.js'
 import {isTimeframe} from './memory/query.js'
 import {sandboxApi} from './sandbox/api.js'
 
+// The sandbox contract lives in its own folder; callers reach it through this module (import rule).
+export {SandboxExecInput, SandboxExecOutput, sandboxClientTimeoutMs} from './sandbox/api.js'
+
 const O = ['operator'] as const
 const OA = ['operator', 'agent'] as const
 

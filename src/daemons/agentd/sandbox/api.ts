@@ -7,6 +7,12 @@ const OA = ['operator', 'agent'] as const
 /** Largest stdin handed to a sandboxed command, in bytes. */
 export const MAX_STDIN_BYTES = 65_536
 
+/** Default deadline of a sandbox run; clients wait this plus 5 s when the caller gives none (SPEC §1.3). */
+export const SANDBOX_DEFAULT_TIMEOUT_SECS = 60
+
+/** How long a client waits for POST /sandbox/exec with this timeout_secs (the daemon answers first). */
+export const sandboxClientTimeoutMs = (timeoutSecs: number | undefined) => ((timeoutSecs ?? SANDBOX_DEFAULT_TIMEOUT_SECS) + 5) * 1000
+
 const noNul = (s: string) => !s.includes('\0')
 
 /** Input of POST /sandbox/exec: the `sandbox_exec` tool's parameters (SPEC §3). */
@@ -47,7 +53,7 @@ export const SandboxExecInput = z
       .refine((s) => Buffer.byteLength(s) <= MAX_STDIN_BYTES, `at most ${MAX_STDIN_BYTES} bytes`)
       .optional()
       .describe('Text written to the command\'s stdin, which is then closed (at most 65536 bytes)'),
-    timeout_secs: z.number().int().min(1).max(600).default(60).describe('Deadline in seconds (default 60, at most sandbox.maxTimeoutSecs, 600 by default); the sandbox is killed after it'),
+    timeout_secs: z.number().int().min(1).max(600).default(SANDBOX_DEFAULT_TIMEOUT_SECS).describe('Deadline in seconds (default 60, at most sandbox.maxTimeoutSecs, 600 by default); the sandbox is killed after it'),
     max_output_bytes: z.number().int().min(1024).max(262_144).default(65_536).describe('Cap per stream on stdout and stderr (default 65536); the rest is dropped and flagged truncated'),
   })
   .superRefine((input, ctx) => {

@@ -1,4 +1,4 @@
-import {agentdApi, BACKUP_CREATE_CLIENT_TIMEOUT_MS} from '../../../daemons/agentd/api.js'
+import {agentdApi, BACKUP_CREATE_CLIENT_TIMEOUT_MS, sandboxClientTimeoutMs} from '../../../daemons/agentd/api.js'
 import {defineTool, type AnyTool} from '../define-tool.js'
 
 const READ_ONLY = {readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false} as const
@@ -248,7 +248,7 @@ export const sandboxExec = defineTool({
     const out = r.stdout.trim().split('\n').slice(-1)[0] ?? ''
     return `tier ${r.tier} ${how} in ${r.duration_ms} ms${out ? `; last line: ${out.slice(0, 160)}` : ''}`
   },
-  run: (clients, args) => clients.agentd.sandboxExec(args),
+  run: (clients, args) => clients.agentd.sandboxExec(args, {timeoutMs: sandboxClientTimeoutMs(args.timeout_secs)}),
 })
 
 /** agentd's tools in catalogue order. */
