@@ -181,6 +181,19 @@ describe('osmoda mcp over stdio against a real agentd', () => {
     operator.close()
   })
 
+  it('runs a command in a real sandbox through sandbox_exec', async () => {
+    // Given osmoda mcp as agent e2e (bubblewrap is installed wherever this suite runs: .ci/run)
+    const mcp = await startMcp()
+    // When the agent runs a tier-2 command
+    const ran = await mcp.client.callTool({name: 'sandbox_exec', arguments: {command: 'echo sandboxed; id -u'}})
+    // Then the output comes back as structured content and a one-line summary
+    expect(ran.isError, text(ran)).toBeFalsy()
+    expect(ran.structuredContent).toMatchObject({tier: 2, exit_code: 0, timed_out: false})
+    expect((ran.structuredContent as {stdout: string}).stdout).toMatch(/^sandboxed\n\d+\n$/)
+    expect(text(ran)).toMatch(/^tier 2 exit 0 in \d+ ms/)
+    await mcp.client.close()
+  })
+
   it('checks agentd with the agent token and never falls back to the operator token', async () => {
     // Given agentd is up, --check answers 0
     expect((await env.cli(['mcp', '--check'])).exitCode).toBe(0)

@@ -117,6 +117,19 @@ export const EXEC_RESULT: Output<'shellExec'> = {
   timed_out: false,
   duration_ms: 12,
 }
+export const SANDBOX_RESULT: Output<'sandboxExec'> = {
+  tier: 2,
+  exit_code: 0,
+  signal: null,
+  stdout: 'hello\n',
+  stderr: '',
+  stdout_truncated: false,
+  stderr_truncated: false,
+  timed_out: false,
+  duration_ms: 31,
+  token_id: null,
+  warnings: [],
+}
 export const BACKUP: Output<'backupCreate'> = {...BACKUP_INFO, manifest: {files: 4, ledger_size: 12, ledger_head_hash: 'd'.repeat(64)}}
 
 /** A seam fake of agentd's typed client: every route refuses unless the test provides it. */
@@ -143,6 +156,7 @@ export function fakeAgentd(overrides: Partial<Agentd> = {}): {agentd: Agentd; ca
     memoryStore: answer('memoryStore', STORED),
     memoryRecall: answer('memoryRecall', RECALL),
     shellExec: answer('shellExec', EXEC_RESULT),
+    sandboxExec: answer('sandboxExec', SANDBOX_RESULT),
     agentCardGet: answer('agentCardGet', CARD_BUNDLE),
     agentCardGenerate: answer('agentCardGenerate', CARD_BUNDLE),
     follow: async function* () {

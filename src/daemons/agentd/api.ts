@@ -11,6 +11,10 @@ import {filesApi} from './files/api.js'
 import {safetyApi} from './safety/api.js'
 import {servicesApi} from './services/api.js'
 import {execApi} from './exec/api.js'
+import {sandboxApi} from './sandbox/api.js'
+
+// The sandbox contract lives in its own folder; callers reach it through this module (import rule).
+export {SandboxExecInput, SandboxExecOutput, sandboxClientTimeoutMs} from './sandbox/api.js'
 
 const O = ['operator'] as const
 const OA = ['operator', 'agent'] as const
@@ -394,6 +398,7 @@ export const agentdApi = {
   ...servicesApi,
   ...safetyApi,
   ...execApi,
+  ...sandboxApi,
 } as const
 
 /** The agentd route table's type. */

@@ -34,6 +34,7 @@ import {systemdAvailable} from './system/discover.js'
 import {createAgentdExec} from './exec/setup.js'
 import {shellExecGateBody} from './exec/service.js'
 import type {ShellExecInput} from './exec/api.js'
+import {setupSandbox} from './sandbox/setup.js'
 
 async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
   const startedAt = Date.now()
@@ -49,7 +50,9 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
   })
   const host = createHostFacts()
   const db = openAgentdDb(ctx.paths)
-  const service = createAgentdService({ledger: ctx.ledger, monitor, host, version: ctx.version, startedAt})
+  let config = ctx.config
+  const sandbox = setupSandbox({config: () => config, paths: ctx.paths, db, ledger: ctx.ledger, verifyKey: keys.verifyKey, log: ctx.log.child({component: 'sandbox'})})
+  const service = createAgentdService({ledger: ctx.ledger, monitor, host, version: ctx.version, startedAt, sandbox: () => sandbox.probe.check()})
   const incidents = createIncidentService({store: createIncidentStore(db), ledger: ctx.ledger})
   const receipts = createReceiptService({ledger: ctx.ledger})
   recordRestore(ctx.paths, ctx.ledger, ctx.log)
@@ -60,7 +63,6 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
     log: ctx.log.child({component: 'memory'}),
   })
 
-  let config = ctx.config
   const approvals = createApprovalService({
     store: createApprovalStore(db),
     ledger: ctx.ledger,
@@ -107,6 +109,7 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
     monitor.setSchedule(next.ledger.checkpointEveryEvents, next.ledger.checkpointEverySecs)
     memory.setScanSecs(next.memory.scanSecs)
     config = next
+    sandbox.probe.reset()
     ctx.log.info('reloaded', {changed})
     return {reloaded: true, changed}
   }
@@ -124,8 +127,10 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
     runDir: ctx.paths.runDir,
     signal: ctx.signal,
   })
-  const server = createRpcServer({daemon: 'agentd', version: ctx.version, api: agentdApi, handlers: agentdHandlers(service, reload, ctx.paths.runDir, {incidents, receipts, backups, memory, approvals, cards, files, services: {services, network: hostNetworkSources}, safety, exec}), auth, log: ctx.log})
+  const server = createRpcServer({daemon: 'agentd', version: ctx.version, api: agentdApi, handlers: agentdHandlers(service, reload, ctx.paths.runDir, {incidents, receipts, backups, memory, approvals, cards, files, services: {services, network: hostNetworkSources}, safety, exec, sandbox: sandbox.service}), auth, log: ctx.log})
   host.start(ctx.signal)
+  // Probe now, so the log says at start whether sandboxes work here (GET /health serves the same answer).
+  void sandbox.probe.check().then((a) => (a.available ? undefined : ctx.log.warn('sandbox unavailable', {reason: a.reason})))
   monitor.start(ctx.signal)
   memory.start(config.memory.scanSecs, ctx.signal)
   approvals.start(() => config.approval.sweepSecs, ctx.signal)

@@ -19,13 +19,15 @@ import {servicesHandlers} from './services/routes.js'
 import {safetyHandlers} from './safety/routes.js'
 import type {ExecService} from './exec/service.js'
 import {execHandlers} from './exec/routes.js'
+import {sandboxHandlers} from './sandbox/routes.js'
+import type {SandboxService} from './sandbox/service.js'
 
 /** Binds agentd's route table to its service; no logic lives here. */
 export function agentdHandlers(
   service: AgentdService,
   reload: () => Promise<ReloadResult>,
   runDir: string,
-  records: {incidents: IncidentService; receipts: ReceiptService; backups: BackupService; memory: MemoryService; approvals: ApprovalService; cards: AgentCardService; files: FileService; services: Parameters<typeof servicesHandlers>[0]; safety: Parameters<typeof safetyHandlers>[0]; exec: ExecService},
+  records: {incidents: IncidentService; receipts: ReceiptService; backups: BackupService; memory: MemoryService; approvals: ApprovalService; cards: AgentCardService; files: FileService; services: Parameters<typeof servicesHandlers>[0]; safety: Parameters<typeof safetyHandlers>[0]; exec: ExecService; sandbox: SandboxService},
 ): Handlers<AgentdApi> {
   const {incidents, receipts, backups, memory, approvals, cards} = records
   return {
@@ -61,5 +63,6 @@ export function agentdHandlers(
     ...servicesHandlers(records.services),
     ...safetyHandlers(records.safety),
     ...execHandlers(records.exec),
+    ...sandboxHandlers(records.sandbox),
   }
 }

@@ -20,6 +20,8 @@ export interface AgentdServiceDeps {
   version: string
   startedAt: number
   now?: () => number
+  /** The sandbox probe (cached) behind `sandbox{available, reason}`; without it the host facts answer. */
+  sandbox?: () => Promise<{available: boolean; reason: string | null}>
 }
 
 type Checkpoint = z.input<typeof CheckpointOut>
@@ -46,7 +48,7 @@ export function createAgentdService(deps: AgentdServiceDeps) {
 
   return {
     async health(): Promise<z.input<typeof AgentdHealth>> {
-      const facts = await deps.host.health()
+      const [facts, sandbox] = await Promise.all([deps.host.health(), deps.sandbox?.()])
       const verify = monitor.status()
       const problems: string[] = []
       if (verify.state === 'failed') problems.push(`ledger integrity check failed at seq ${verify.first_bad_seq}`)
@@ -58,6 +60,7 @@ export function createAgentdService(deps: AgentdServiceDeps) {
         uptime_secs: Math.round((now() - deps.startedAt) / 1000),
         ...(problems.length ? {problems} : {}),
         ...facts,
+        ...(sandbox ? {sandbox} : {}),
         ledger: {size: ledger.size(), verify_state: verify.state, first_bad_seq: verify.first_bad_seq, last_checkpoint_size: ledger.latestCheckpoint()?.size ?? null},
       }
     },

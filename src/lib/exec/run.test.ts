@@ -131,6 +131,16 @@ describe('runProcess', () => {
     expect(result).toMatchObject({exitCode: 0, stdout: 'hello\nworld\n'})
   })
 
+  it('hands extra inputs over on fds 3, 4, … and nowhere else', async () => {
+    // Given two secrets for the child's fds 3 and 4
+    const result = await runProcess(['/bin/sh', '-c', 'cat <&3; echo; cat <&4; echo; env'], {timeoutMs: 10_000, extraInputs: ['first-secret', Buffer.from('second-secret')]})
+    // Then the child reads each on its fd, and neither is in its environment or argv
+    const [first, second, ...env] = result.stdout.split('\n')
+    expect([first, second]).toEqual(['first-secret', 'second-secret'])
+    expect(env.join('\n')).not.toContain('secret')
+    expect(result.argv.join(' ')).not.toContain('secret')
+  })
+
   it('gives the child an empty stdin without input', async () => {
     const result = await runProcess(['cat'], {timeoutMs: 10_000})
     expect(result).toMatchObject({exitCode: 0, stdout: ''})

@@ -4,6 +4,7 @@
 // child) and output past the cap is drained and dropped while the child keeps running.
 import {spawn} from 'node:child_process'
 import type {ChildProcess} from 'node:child_process'
+import type {Writable} from 'node:stream'
 import {stat} from 'node:fs/promises'
 import {homedir} from 'node:os'
 import {resolve as resolvePath} from 'node:path'
@@ -32,6 +33,11 @@ export interface RunOptions {
   maxOutputBytes?: number
   /** Written to stdin, which is then closed; without it stdin is /dev/null. */
   input?: string | Buffer
+  /**
+   * Data handed to the child on fds 3, 4, … (one pipe each, closed after writing): how a secret
+   * reaches a child without entering its argv or environment.
+   */
+  extraInputs?: readonly (string | Buffer)[]
 }
 
 /** What a finished child did. */
@@ -84,7 +90,7 @@ export async function runProcess(argv: readonly string[], options: RunOptions): 
       cwd: options.cwd,
       env,
       detached: true,
-      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe', ...(options.extraInputs ?? []).map(() => 'pipe' as const)],
     })
   } catch (error) {
     // Node throws synchronously for bad arguments (a NUL byte) and for errors such as E2BIG.
@@ -132,6 +138,12 @@ function superviseChild(child: ChildProcess, argv: string[], options: RunOptions
   child.stdout?.on('data', stdout.push)
   child.stderr?.on('data', stderr.push)
   writeInput(child, options.input)
+  options.extraInputs?.forEach((data, index) => {
+    const stream = child.stdio[3 + index] as Writable | null
+    // Like stdin: a child that never reads its fd makes the write fail with EPIPE.
+    stream?.on('error', () => {})
+    stream?.end(data)
+  })
   const group = createGroupKiller(child, KILL_GRACE_MS)
   let timedOut = false
   let aborted = false

@@ -54,6 +54,7 @@ describe('osmoda MCP server: tools/list', () => {
       approval_pending: 'R I',
       approval_approve: 'I',
       approval_check: 'R I',
+      sandbox_exec: 'W',
     }
     const listed = await connect({role: 'operator'})
     const operatorTools = (await listed.client.listTools()).tools

@@ -1,9 +1,9 @@
-import {agentdApi, BACKUP_CREATE_CLIENT_TIMEOUT_MS} from '../../../daemons/agentd/api.js'
 import {z} from 'zod'
 import {AgentCardGenerateInput} from '../../../daemons/agentd/agent-card/api.js'
 import {safetyStatusWithFallback} from '../../../daemons/agentd/safety/client.js'
 import {resolvePaths} from '../../paths.js'
 import {shellExecClientTimeoutMs} from '../../../daemons/agentd/exec/api.js'
+import {agentdApi, BACKUP_CREATE_CLIENT_TIMEOUT_MS, sandboxClientTimeoutMs} from '../../../daemons/agentd/api.js'
 import {defineTool, type AnyTool} from '../define-tool.js'
 import {APPROVAL_TOOLS} from './approvals.js'
 
@@ -484,6 +484,29 @@ export const shellExec = defineTool({
   run: (clients, args) => clients.agentd.shellExec(args, {timeoutMs: shellExecClientTimeoutMs(args.timeout_secs)}),
 })
 
+/** sandbox_exec: runs a command in a bubblewrap sandbox through agentd POST /sandbox/exec. */
+export const sandboxExec = defineTool({
+  name: 'sandbox_exec',
+  title: 'Run in a sandbox',
+  description:
+    'Runs a command in a throwaway bubblewrap sandbox as an unprivileged user and returns `{exit_code, stdout, stderr, timed_out, ' +
+    'duration_ms, …}`. Give `argv` (no shell) or `command` (run by /bin/sh -c inside the sandbox). Tier 2 (default) is for untrusted ' +
+    'code: no network, no host files, no host processes, only an empty private /tmp (also HOME and the default cwd); the system\'s ' +
+    'programs and libraries are visible read-only. Tier 1 needs `capability`, a token from capability_mint: its fs:read paths are ' +
+    'mounted read-only and fs:write paths writable at the same place, and with net: entries HTTPS works through the egress proxy ' +
+    '(HTTPS_PROXY is set) to exactly the granted hosts. `stdin` (≤64 KiB) is fed to the command; `timeout_secs` defaults to 60. ' +
+    'Nothing it does outside granted paths survives the run. An invalid, expired or revoked token is POLICY_DENIED.',
+  toolset: 'agentd',
+  route: agentdApi.sandboxExec,
+  annotations: {readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true},
+  summarize: (r) => {
+    const how = r.timed_out ? 'timed out' : r.exit_code === null ? `killed (${r.signal})` : `exit ${r.exit_code}`
+    const out = r.stdout.trim().split('\n').slice(-1)[0] ?? ''
+    return `tier ${r.tier} ${how} in ${r.duration_ms} ms${out ? `; last line: ${out.slice(0, 160)}` : ''}`
+  },
+  run: (clients, args) => clients.agentd.sandboxExec(args, {timeoutMs: sandboxClientTimeoutMs(args.timeout_secs)}),
+})
+
 /** agentd's tools in SPEC §3 order. */
 export const AGENTD_TOOLS: readonly AnyTool[] = [
   systemHealth,
@@ -510,4 +533,5 @@ export const AGENTD_TOOLS: readonly AnyTool[] = [
   safetyPanic,
   safetyRestart,
   ...APPROVAL_TOOLS,
+  sandboxExec,
 ]
