@@ -78,6 +78,8 @@ const cases: Case[] = [
   {name: 'cwd over 4096', body: json({command: 'id', cwd: `/${'a'.repeat(4096)}`}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
   {name: 'cwd missing', body: json({command: 'id', cwd: '/nonexistent/osmoda'}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
   {name: 'cwd is a file', body: json({command: 'id', cwd: '/etc/hostname'}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'agent cwd on the deny list', role: 'agent', body: json({command: 'id', cwd: '/root'}), wantStatus: 403, wantCode: 'PATH_DENIED'},
+  {name: 'agent cwd outside the read roots', role: 'agent', body: json({command: 'id', cwd: '/var/tmp'}), wantStatus: 403, wantCode: 'PATH_DENIED'},
   {name: 'timeout 0', body: json({command: 'id', timeout_secs: 0}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
   {name: 'timeout negative', body: json({command: 'id', timeout_secs: -5}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
   {name: 'timeout fractional', body: json({command: 'id', timeout_secs: 1.5}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},

@@ -16,6 +16,7 @@ import {createIncidentService} from './incidents.js'
 import {createReceiptService} from './receipts.js'
 import {createMemoryService} from './memory/service.js'
 import {createFileService} from './files/service.js'
+import {compilePathPolicy} from './files/path-policy.js'
 import {openAgentdDb} from './store.js'
 import {agentdHandlers} from './routes.js'
 import {createAgentdService} from './service.js'
@@ -101,6 +102,7 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
     gate: approvals.gate,
     settings: () => config.exec,
     backupDir: () => config.backup.dir ?? defaultBackupDir(ctx.paths),
+    cwdPolicy: () => compilePathPolicy(config.files, ctx.paths),
   })
   const reload = async (): Promise<ReloadResult> => {
     const next = ctx.readConfig()

@@ -14,6 +14,7 @@ import {resolveMasks} from './masks.js'
 import type {ExecRateLimiter} from './rate-limit.js'
 import {hiddenBySandbox, READ_ONLY_HINT, refusedWrite, sandboxArgv, sandboxUnavailable, type SandboxProbe} from './sandbox.js'
 import {quoteArgv, splitCommand} from './split-command.js'
+import {checkPath, type PathPolicy} from '../files/path-policy.js'
 
 /** agentd's `exec.*` config. */
 export type ExecSettings = z.output<(typeof HandsConfig)['exec']>
@@ -36,6 +37,8 @@ export interface ExecServiceDeps {
   probeSandbox: () => Promise<SandboxProbe>
   /** Whether systemd is PID 1 (host commands then run as transient units). */
   systemd: () => Promise<boolean>
+  /** The file tools' path policy: an agent's cwd must be a readable, undenied path (SPEC §2.1 "Path policy"). */
+  cwdPolicy?: () => PathPolicy
 }
 
 /** The exec service: POST /shell/exec. */
@@ -61,6 +64,7 @@ export function createExecService(deps: ExecServiceDeps): ExecService {
       const maxOutputBytes = input.max_output_bytes ?? settings.maxOutputBytes
       checkTimeout(input.mode, timeoutSecs, settings)
       await checkCwd(input.cwd, input.mode)
+      if (ctx.role === 'agent' && deps.cwdPolicy) checkPath(input.cwd, {access: 'read'}, deps.cwdPolicy())
       if (ctx.role === 'agent') deps.rate.take(ctx.agentId ?? 'unknown', settings.rateLimit)
       const run = {argv, cwd: input.cwd, timeoutMs: timeoutSecs * 1000, maxOutputBytes, signal: ctx.signal}
       if (input.mode === 'sandbox') return runSandboxed(deps, settings, run)

@@ -8,6 +8,7 @@ import {systemdAvailable} from '../system/discover.js'
 import {createExecRateLimiter} from './rate-limit.js'
 import {probeSandbox, type SandboxProbe} from './sandbox.js'
 import {createExecService, type ExecService, type ExecSettings} from './service.js'
+import type {PathPolicy} from '../files/path-policy.js'
 
 /** How long a failed sandbox probe is trusted before bwrap is tried again. */
 const FAILED_PROBE_TTL_MS = 60_000
@@ -21,6 +22,8 @@ export interface AgentdExecDeps {
   settings: () => ExecSettings
   /** Where backups are written: they hold copies of the state, so the sandbox must not read them. */
   backupDir: () => string
+  /** The file tools' path policy, applied to an agent's cwd. */
+  cwdPolicy?: () => PathPolicy
 }
 
 /**
@@ -56,5 +59,6 @@ export function createAgentdExec(deps: AgentdExecDeps): ExecService {
     ],
     probeSandbox: cachedProbe,
     systemd: () => (systemd ??= systemdAvailable()),
+    cwdPolicy: deps.cwdPolicy,
   })
 }
