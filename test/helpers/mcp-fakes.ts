@@ -80,6 +80,14 @@ export const BACKUP_INFO: Output<'backupList'>['backups'][number] = {
   created_at: '2026-01-01T03:00:00.000Z',
   note: 'nightly',
 }
+export const MINTED: Output<'capabilityMint'> = {
+  id: 'cap_01JDQZ9V7C4Y3M2N1P0Q9R8S7T',
+  token: 'osmcap1.e30.AAAA',
+  granted_to: 'sandbox:build',
+  permissions: ['net:github.com'],
+  issued_at: '2026-01-01T03:00:00.000Z',
+  expires_at: '2026-01-01T03:15:00.000Z',
+}
 export const BACKUP: Output<'backupCreate'> = {...BACKUP_INFO, manifest: {files: 4, ledger_size: 12, ledger_head_hash: 'd'.repeat(64)}}
 
 /** A seam fake of agentd's typed client: every route refuses unless the test provides it. */
@@ -117,6 +125,10 @@ export function fakeAgentd(overrides: Partial<Agentd> = {}): {agentd: Agentd; ca
     memoryRecall: answer('memoryRecall', RECALL),
     memoryHealth: unexpected('memoryHealth'),
     memoryReindex: unexpected('memoryReindex'),
+    capabilityMint: answer('capabilityMint', MINTED),
+    capabilityVerify: unexpected('capabilityVerify'),
+    capabilityRevoke: unexpected('capabilityRevoke'),
+    capabilityRevoked: unexpected('capabilityRevoked'),
     follow: async function* () {
       yield* []
       throw new Error('unexpected follow')

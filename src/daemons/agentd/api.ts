@@ -5,6 +5,7 @@ import {EventTypeFilter, Hex64, HealthBase, IsoTime, limit, Seq} from '../../lib
 import {SystemQueryInput, SystemQueryOutputSchema} from './system/query-schema.js'
 import {CATEGORY_RE} from './memory/files.js'
 import {isTimeframe} from './memory/query.js'
+import {capabilityApi} from './capability/api.js'
 
 const O = ['operator'] as const
 const OA = ['operator', 'agent'] as const
@@ -382,6 +383,7 @@ export const agentdApi = {
     status: 202,
     summary: 'Rebuild the memory index from the markdown files',
   }),
+  ...capabilityApi,
 } as const
 
 /** The agentd route table's type. */

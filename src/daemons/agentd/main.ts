@@ -18,6 +18,22 @@ import {createMemoryService} from './memory/service.js'
 import {openAgentdDb} from './store.js'
 import {agentdHandlers} from './routes.js'
 import {createAgentdService} from './service.js'
+import {createCapabilityStore} from './capability/store.js'
+import {createCapabilityService} from './capability/service.js'
+import {expandStatePath} from './hands-config.js'
+import {readAllowlist} from '../egress/api.js'
+import {OsmodaError} from '../../lib/errors.js'
+import type {Gate} from './approvals/types.js'
+
+// Until the approval gate is wired, every request that would need an approval is refused
+// (fail closed); operator requests and requests the policy lets through go ahead.
+const closedGate: Gate = {
+  check: (request) => {
+    if (request.ctx.role === 'operator') return {decision: 'allow', approval_id: null, reason: 'operator'}
+    if (request.hint === 'not_required') return {decision: 'allow', approval_id: null, reason: 'not_required'}
+    throw new OsmodaError('FEATURE_DISABLED', `${request.operation} needs an operator approval and approvals are not available in this build`, {details: {option: 'approval'}})
+  },
+}
 
 async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
   const startedAt = Date.now()
@@ -52,6 +68,19 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
     version: ctx.version,
     settings: () => ({...config.backup, dir: config.backup.dir ?? defaultBackupDir(ctx.paths)}),
   })
+  const capabilities = createCapabilityService({
+    store: createCapabilityStore(db),
+    ledger: ctx.ledger,
+    gate: closedGate,
+    signingKey: keys.signingKey,
+    verifyKey: keys.verifyKey,
+    policy: () => ({
+      defaultTtlSecs: config.capability.defaultTtlSecs,
+      maxTtlSecs: config.capability.maxTtlSecs,
+      fsRoots: config.sandbox.fsRoots.map((root) => expandStatePath(root, ctx.paths)),
+      allowlist: () => readAllowlist(ctx.paths),
+    }),
+  })
   const reload = async (): Promise<ReloadResult> => {
     const next = ctx.readConfig()
     auth.reload()
@@ -64,10 +93,13 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
   }
   ctx.onReload(reload)
 
-  const server = createRpcServer({daemon: 'agentd', version: ctx.version, api: agentdApi, handlers: agentdHandlers(service, reload, ctx.paths.runDir, {incidents, receipts, backups, memory}), auth, log: ctx.log})
+  const server = createRpcServer({daemon: 'agentd', version: ctx.version, api: agentdApi, handlers: agentdHandlers(service, reload, ctx.paths.runDir, {incidents, receipts, backups, memory, capabilities}), auth, log: ctx.log})
   host.start(ctx.signal)
   monitor.start(ctx.signal)
   memory.start(config.memory.scanSecs, ctx.signal)
+  const pruning = setInterval(() => capabilities.prune(), 3_600_000)
+  pruning.unref()
+  ctx.signal.addEventListener('abort', () => clearInterval(pruning), {once: true})
   try {
     await serveUntilAborted(ctx, server)
   } finally {

@@ -9,13 +9,15 @@ import type {AgentdService} from './service.js'
 import type {MemoryService} from './memory/service.js'
 import {runSystemQuery} from './system/query.js'
 import {discoverServices} from './system/discover.js'
+import type {CapabilityService} from './capability/service.js'
+import {capabilityHandlers} from './capability/routes.js'
 
 /** Binds agentd's route table to its service; no logic lives here. */
 export function agentdHandlers(
   service: AgentdService,
   reload: () => Promise<ReloadResult>,
   runDir: string,
-  records: {incidents: IncidentService; receipts: ReceiptService; backups: BackupService; memory: MemoryService},
+  records: {incidents: IncidentService; receipts: ReceiptService; backups: BackupService; memory: MemoryService; capabilities: CapabilityService},
 ): Handlers<AgentdApi> {
   const {incidents, receipts, backups, memory} = records
   return {
@@ -45,5 +47,6 @@ export function agentdHandlers(
     memoryRecall: (input) => memory.recall(input),
     memoryHealth: () => memory.health(),
     memoryReindex: () => memory.reindex(),
+    ...capabilityHandlers(records.capabilities),
   }
 }
