@@ -1,5 +1,6 @@
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
+import {domainToASCII} from 'node:url'
 import {z} from 'zod'
 import {parsePermission} from '../../lib/capability.js'
 import {commonApi} from '../../lib/daemon/common-api.js'
@@ -20,7 +21,12 @@ export const AllowHost = z
   .string()
   .min(1)
   .max(253)
-  .transform((text) => text.toLowerCase())
+  .transform((text) => {
+    // Unicode names are kept in their IDNA (punycode) form, the form CONNECT hosts are compared in.
+    const wildcard = text.startsWith('*.')
+    const ascii = text.startsWith('[') ? text.toLowerCase() : domainToASCII(text.slice(wildcard ? 2 : 0).toLowerCase().replace(/\.$/, ''))
+    return ascii ? `${wildcard ? '*.' : ''}${ascii}` : text
+  })
   .refine((text) => {
     try {
       return parsePermission(`net:${text}`).kind === 'net' && !/:\d+$/.test(text.replace(/^\[.*\]$/, ''))
