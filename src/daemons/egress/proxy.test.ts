@@ -333,6 +333,34 @@ describe('egress CONNECT proxy: first bytes in the tunnel', () => {
     good.destroy()
   })
 
+  it('closes a busy tunnel at its maximum lifetime', async () => {
+    settings.maxLifetimeMs = 300
+    const socket = await openTo('other.test')
+    const ticking = setInterval(() => socket.writable && socket.write('.'), 20)
+    const started = Date.now()
+    await readUntilClosed(socket)
+    clearInterval(ticking)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250)
+    expect(Date.now() - started).toBeLessThan(2000)
+  })
+
+  it('bounds live tunnels by maxTunnels and frees the slot when one closes', async () => {
+    // Given one live tunnel under a limit of one
+    settings.maxTunnels = 1
+    const first = await openTo('other.test')
+    // Then a second CONNECT is refused with 503 too_many_tunnels
+    const second = await send(connectReq(`allowed.test:${echoPort}`))
+    expect([second.status, second.reason]).toEqual([503, 'too_many_tunnels'])
+    // When the first closes / Then a new one opens
+    const gone = readUntilClosed(first)
+    first.destroy()
+    await gone
+    await new Promise((r) => setTimeout(r, 50))
+    const third = await send(connectReq(`allowed.test:${echoPort}`))
+    expect(third.status).toBe(200)
+    third.socket.destroy()
+  })
+
   it('closes an idle tunnel', async () => {
     settings.idleTimeoutMs = 150
     const socket = await openTo('other.test')
