@@ -307,6 +307,14 @@ describe('egress CONNECT proxy: first bytes in the tunnel', () => {
     expect(deniedEvents()).toEqual([expect.objectContaining({host: 'other.test', reason: 'nested_connect', token_id: 'cap_01JDQZ9V7C4Y3M2N1P0Q9R8S7T', listener: 'unix'})])
   })
 
+  it('judges bytes sent before the 200 (pipelined after the CONNECT head) like any first bytes', async () => {
+    const t = token([`net:other.test:${echoPort}`])
+    const answer = await send(connectReq(`other.test:${echoPort}`, {'Proxy-Authorization': `Bearer ${t}`}) + connectReq('evil.example:443'), 'unix')
+    expect(answer.status).toBe(200)
+    expect(await readUntilClosed(answer.socket)).toBe('')
+    expect(deniedEvents().map((e) => e.reason)).toEqual(['nested_connect'])
+  })
+
   it('with requireSniMatch: closes on a different or missing SNI, passes the matching one', async () => {
     settings.requireSniMatch = true
     const wrong = await openTo('other.test')

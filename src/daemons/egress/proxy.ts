@@ -10,6 +10,7 @@ import {isRefusedAddress} from './cidr.js'
 import {authorize, normaliseHost, parseConnectTarget, refusedAddresses, type EgressPolicy, type Target} from './decision.js'
 import type {EgressEvents, Listener} from './events.js'
 import type {Revocations} from './revocations.js'
+import {MAX_INSPECT_BYTES} from './first-bytes.js'
 import {openTunnel, type TunnelInfo, type TunnelLimits} from './tunnel.js'
 
 /** Resolves a name to its A/AAAA addresses; injectable so tests can map names to local servers. */
@@ -121,7 +122,13 @@ export function createEgressProxy(deps: ProxyDeps) {
 
   const handleConnect = async (req: IncomingMessage, socket: Socket, head: Buffer, listener: Listener) => {
     const early: Buffer[] = head.length ? [head] : []
-    const onEarly = (chunk: Buffer) => early.push(chunk)
+    let earlyBytes = head.length
+    // A client that talks before the 200 is held to one inspection's worth of bytes.
+    const onEarly = (chunk: Buffer) => {
+      early.push(chunk)
+      earlyBytes += chunk.length
+      if (earlyBytes >= MAX_INSPECT_BYTES) socket.pause()
+    }
     socket.on('data', onEarly)
     socket.on('error', () => {})
     const gone = new AbortController()

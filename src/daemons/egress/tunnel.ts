@@ -107,6 +107,7 @@ export function openTunnel(options: TunnelOptions): {close(): void} {
   }
 
   client.on('data', inspect)
+  client.resume()
   upstream.on('data', down)
   client.on('end', () => {
     // The client ended before its first bytes were judged: nothing of it goes upstream.
