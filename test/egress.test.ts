@@ -118,6 +118,11 @@ describe('egress daemon with agentd', () => {
     expect(JSON.parse(readFileSync(join(env.paths.stateDir, 'egress', 'allowlist.json'), 'utf8'))).toMatchObject({default_allow: ['registry.lan', 'github.com']})
     expect(ledgerTypes('egress.allowlist_changed')).toEqual([expect.objectContaining({actor: expect.stringMatching(/^operator:/), payload: {sha256: expect.stringMatching(/^[0-9a-f]{64}$/)}})])
     expect(await env.client('egress', egressApi, 'agent').allowlistGet()).toEqual(put)
+    expect((await env.cli(['egress', 'allowlist', '--json'])).json.result).toEqual(put)
+    // And the CLI refuses a bad host with a usage error, changing nothing
+    const bad = await env.cli(['egress', 'allowlist', 'set', '--allow', 'https://x', '--json'])
+    expect([bad.exitCode, bad.json.error.code]).toEqual([2, 'VALIDATION_FAILED'])
+    expect((await env.cli(['egress', 'status', '--json'])).json.result).toMatchObject({daemon: 'egress', revocations_fresh: true})
     // Then the agent's mint needs no approval any more
     const minted = await agent.capabilityMint({granted_to: 'x', permissions: [`net:registry.lan:${port}`]})
     expect(minted.permissions).toEqual([`net:registry.lan:${port}`])
