@@ -1,3 +1,4 @@
+import {spawnSync} from 'node:child_process'
 import {existsSync, readFileSync} from 'node:fs'
 import {connect, createServer, type Server, type Socket} from 'node:net'
 import {join} from 'node:path'
@@ -6,7 +7,7 @@ import {agentdApi} from '../src/daemons/agentd/api.js'
 import {egressApi} from '../src/daemons/egress/api.js'
 import {openLedger} from '../src/lib/ledger/ledger.js'
 import {rawRequest} from './helpers/raw-request.js'
-import {testEnv, type DaemonProcess, type TestEnv} from './helpers/env.js'
+import {BIN, testEnv, type DaemonProcess, type TestEnv} from './helpers/env.js'
 
 let env: TestEnv
 let agentd: DaemonProcess
@@ -127,6 +128,15 @@ describe('egress daemon with agentd', () => {
     const minted = await agent.capabilityMint({granted_to: 'x', permissions: [`net:registry.lan:${port}`]})
     expect(minted.permissions).toEqual([`net:registry.lan:${port}`])
     agent.close()
+  })
+
+  it('refuses a bad permission from the CLI with a usage error, and a second egress on a taken port with a clear message', async () => {
+    const bad = await env.cli(['capability', 'mint', '--to', 'x', '--perm', 'net:github.com:99999', '--json'])
+    expect([bad.exitCode, bad.json.error.code]).toEqual([2, 'VALIDATION_FAILED'])
+    expect(bad.json.error.details.join(' ')).toMatch(/port must be 1\.\.65535/)
+    const second = spawnSync(process.execPath, [BIN, 'daemon', 'egress'], {env: {...env.env, OSMODA_EGRESS_LISTEN_PORT: String(port), OSMODA_RUN_DIR: join(env.base, 'run2')}, encoding: 'utf8', timeout: 20_000})
+    expect(second.status).toBe(1)
+    expect(second.stderr).toMatch(/cannot listen on 127\.0\.0\.1:\d+: EADDRINUSE/)
   })
 
   const cases: {name: string; method: string; path: string; role?: 'operator' | 'agent' | 'none'; body?: string; wantStatus: number; wantCode: string}[] = [
