@@ -52,11 +52,11 @@ describe('osmoda mcp over stdio against a real agentd', () => {
     // When the agent lists the tools
     const {tools} = await mcp.client.listTools()
     // Then it sees the agentd tools with object schemas and explicit hints (SPEC §3: readers R I; incident tools, backup_create and memory_store none)
-    expect(tools.map((t) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'memory_store', 'memory_recall', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list'])
+    expect(tools.map((t) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'memory_store', 'memory_recall', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list', 'capability_mint'])
     for (const tool of tools) {
       expect(tool.inputSchema.type).toBe('object')
       expect(tool.outputSchema?.type).toBe('object')
-      const reads = !tool.name.startsWith('incident_') && tool.name !== 'backup_create' && tool.name !== 'memory_store'
+      const reads = !tool.name.startsWith('incident_') && tool.name !== 'backup_create' && tool.name !== 'memory_store' && tool.name !== 'capability_mint'
       expect(tool.annotations).toEqual({readOnlyHint: reads, destructiveHint: false, idempotentHint: reads, openWorldHint: false})
     }
 
@@ -158,6 +158,26 @@ describe('osmoda mcp over stdio against a real agentd', () => {
     operator.close()
   })
 
+  it('mints a capability through capability_mint inside the egress allowlist, and is stopped at the gate outside it', async () => {
+    // Given osmoda mcp as agent e2e
+    const mcp = await startMcp()
+    const operator = env.client('agentd', agentdApi)
+    // When the agent mints a token for an allowlisted host and a sandbox root
+    const minted = await mcp.client.callTool({name: 'capability_mint', arguments: {granted_to: 'sandbox:build', permissions: ['net:github.com', 'fs:write:/workspace/app']}})
+    // Then it gets a token that agentd verifies, and the ledger says the agent minted it
+    expect(minted.isError, text(minted)).toBeFalsy()
+    const {id, token} = minted.structuredContent as {id: string; token: string}
+    expect(await operator.capabilityVerify({token, audience: 'sandbox'})).toMatchObject({valid: true, token_id: id, granted_to: 'sandbox:build'})
+    expect((await operator.eventsLog({type: 'capability.minted', limit: 1})).events[0]).toMatchObject({actor: 'agent:e2e', payload: {token_id: id}})
+    // When it asks for a host outside the allowlist / Then nothing is minted and the error names why
+    const outside = await mcp.client.callTool({name: 'capability_mint', arguments: {granted_to: 'x', permissions: ['net:evil.example']}})
+    expect(outside.isError).toBe(true)
+    expect(text(outside)).toMatch(/^(APPROVAL_REQUIRED|FEATURE_DISABLED)/)
+    expect((await operator.eventsLog({type: 'capability.minted', limit: 10})).events).toHaveLength(1)
+    await mcp.client.close()
+    operator.close()
+  })
+
   it('checks agentd with the agent token and never falls back to the operator token', async () => {
     // Given agentd is up, --check answers 0
     expect((await env.cli(['mcp', '--check'])).exitCode).toBe(0)
@@ -175,7 +195,7 @@ describe('osmoda mcp over stdio against a real agentd', () => {
   it('lists the catalogue without a daemon and rejects unknown toolsets', async () => {
     const list = await env.cli(['mcp', '--list', '--json'], {env: {OSMODA_RUN_DIR: join(env.base, 'no-daemons-here')}})
     expect(list.exitCode).toBe(0)
-    expect(list.json.result.tools.map((t: {name: string}) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'memory_store', 'memory_recall', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list'])
+    expect(list.json.result.tools.map((t: {name: string}) => t.name)).toEqual(['system_health', 'system_query', 'system_discover', 'event_log', 'memory_store', 'memory_recall', 'receipt_list', 'incident_create', 'incident_step', 'backup_create', 'backup_list', 'capability_mint'])
     expect(list.json.result.tools[0].inputSchema.type).toBe('object')
     const table = await env.cli(['mcp', '--list', '--toolsets', 'agentd', '--read-only'])
     expect(table.stdout).toMatch(/^NAME +TOOLSET +ANNOTATIONS +TITLE\nsystem_health +agentd +R I +System health/)
