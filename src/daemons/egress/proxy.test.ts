@@ -186,6 +186,13 @@ describe('egress CONNECT proxy: allowed tunnels', () => {
     expect((await send(connectReq(`%ZZ:${echoPort}`))).reason).toBe('bad_host')
   })
 
+  it('does not take over the Unix socket of a running proxy', async () => {
+    const second = createEgressProxy({settings: () => settings, verifyKey: node.publicKey, revocations: {fresh: () => true, isRevoked: () => false}, events: createEgressEvents({ledger}), log: silentLogger})
+    await expect(second.listenUnix(unixPath)).rejects.toMatchObject({code: 'ALREADY_EXISTS'})
+    await second.close()
+    expect((await send(connectReq(`allowed.test:${echoPort}`), 'unix')).reason).toBe('token_required')
+  })
+
   it('tunnels with a token on the Unix socket to a host only the token names', async () => {
     const answer = await send(connectReq(`other.test:${echoPort}`, {'Proxy-Authorization': `Bearer ${token([`net:other.test:${echoPort}`])}`}), 'unix')
     expect(answer.status).toBe(200)

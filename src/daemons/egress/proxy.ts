@@ -4,6 +4,7 @@ import {createServer, type IncomingMessage, type Server, type ServerResponse} fr
 import {connect as netConnect, type AddressInfo, type Socket} from 'node:net'
 import {dirname} from 'node:path'
 import {promises as dns} from 'node:dns'
+import {OsmodaError} from '../../lib/errors.js'
 import {createIdGenerator} from '../../lib/ids.js'
 import type {Logger} from '../../lib/log.js'
 import {isRefusedAddress} from './cidr.js'
@@ -50,6 +51,15 @@ export const dnsResolver: Resolver = async (host) => {
   return addresses
 }
 
+/** Whether something listens on a Unix socket (a leftover file from a crash does not). */
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = netConnect(path)
+    probe.once('connect', () => (probe.destroy(), resolve(true)))
+    probe.once('error', () => resolve(false))
+  })
+}
+
 class Deny extends Error {
   constructor(
     readonly status: number,
@@ -72,6 +82,8 @@ export function createEgressProxy(deps: ProxyDeps) {
   const newId = createIdGenerator({clock: now})
   const tunnels = new Map<string, TunnelInfo & {close(): void}>()
   const servers: Server[] = []
+  // Sockets whose CONNECT is still being decided (DNS, connect): closed with the proxy.
+  const handshakes = new Set<Socket>()
   const unixPaths: string[] = []
   const counters = {allowed: 0, denied: 0}
 
@@ -121,6 +133,8 @@ export function createEgressProxy(deps: ProxyDeps) {
   }
 
   const handleConnect = async (req: IncomingMessage, socket: Socket, head: Buffer, listener: Listener) => {
+    handshakes.add(socket)
+    socket.once('close', () => handshakes.delete(socket))
     const early: Buffer[] = head.length ? [head] : []
     let earlyBytes = head.length
     // A client that talks before the 200 is held to one inspection's worth of bytes.
@@ -161,6 +175,7 @@ export function createEgressProxy(deps: ProxyDeps) {
         throw new Deny(503, 'too_many_tunnels', tokenId)
       }
       socket.off('data', onEarly)
+      handshakes.delete(socket)
       startTunnel({socket, upstream, early: Buffer.concat(early), target, tokenId, listener, addresses, settings})
     } catch (error) {
       socket.off('data', onEarly)
@@ -232,6 +247,7 @@ export function createEgressProxy(deps: ProxyDeps) {
     /** Listens on the sandboxes' Unix socket (token required), mode 0660. */
     async listenUnix(path: string): Promise<void> {
       mkdirSync(dirname(path), {recursive: true})
+      if (await answers(path)) throw new OsmodaError('ALREADY_EXISTS', `another process is already serving ${path}`, {hint: 'stop the running egress first'})
       rmSync(path, {force: true})
       const server = makeServer('unix')
       await new Promise<void>((ok, fail) => {
@@ -246,6 +262,7 @@ export function createEgressProxy(deps: ProxyDeps) {
     /** Stops listening and closes every tunnel. */
     async close(): Promise<void> {
       for (const tunnel of [...tunnels.values()]) tunnel.close()
+      for (const socket of handshakes) socket.destroy()
       await Promise.all(
         servers.map(
           (server) =>
