@@ -130,6 +130,32 @@ describe('egress daemon with agentd', () => {
     agent.close()
   })
 
+  it('serves token-less CONNECTs on its TCP listener against the allowlist, which a PUT changes at once', async () => {
+    // Given egress's TCP port from its health
+    const client = env.client('egress', egressApi)
+    const tcpPort = (await client.health()).listen.port as number
+    const viaTcp = (target: string) =>
+      new Promise<{status: number; reason: string | null}>((resolve, reject) => {
+        const socket = connect(tcpPort, '127.0.0.1')
+        let buf = ''
+        socket.on('data', (d: Buffer) => {
+          buf += d.toString('latin1')
+          if (!buf.includes('\r\n\r\n')) return
+          socket.destroy()
+          resolve({status: Number(buf.split(' ')[1]), reason: /x-osmoda-deny-reason: (\S+)/i.exec(buf)?.[1] ?? null})
+        })
+        socket.once('error', reject)
+        socket.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n\r\n`)
+      })
+    // Then the loopback upstream is refused while the allowlist does not name it
+    expect(await viaTcp(`127.0.0.1:${port}`)).toEqual({status: 403, reason: 'host_not_allowed'})
+    // When the operator allows it / Then the next CONNECT tunnels
+    await client.allowlistPut({default_allow: ['127.0.0.1']})
+    expect(await viaTcp(`127.0.0.1:${port}`)).toEqual({status: 200, reason: null})
+    expect(ledgerTypes('egress.allowed').at(-1)?.payload).toMatchObject({host: '127.0.0.1', token_id: null, listener: 'tcp'})
+    client.close()
+  })
+
   it('refuses a bad permission from the CLI with a usage error, and a second egress on a taken port with a clear message', async () => {
     const bad = await env.cli(['capability', 'mint', '--to', 'x', '--perm', 'net:github.com:99999', '--json'])
     expect([bad.exitCode, bad.json.error.code]).toEqual([2, 'VALIDATION_FAILED'])
