@@ -163,6 +163,10 @@ describe('egress daemon with agentd', () => {
     const second = spawnSync(process.execPath, [BIN, 'daemon', 'egress'], {env: {...env.env, OSMODA_EGRESS_LISTEN_PORT: String(port), OSMODA_RUN_DIR: join(env.base, 'run2')}, encoding: 'utf8', timeout: 20_000})
     expect(second.status).toBe(1)
     expect(second.stderr).toMatch(/cannot listen on 127\.0\.0\.1:\d+: EADDRINUSE/)
+    // A bad config value fails start with a usage error naming the key
+    const badConfig = spawnSync(process.execPath, [BIN, 'daemon', 'egress'], {env: {...env.env, OSMODA_EGRESS_ALLOW_PRIVATE_CIDRS: '["10.0.0.0/99"]', OSMODA_RUN_DIR: join(env.base, 'run3')}, encoding: 'utf8', timeout: 20_000})
+    expect(badConfig.status).toBe(2)
+    expect(badConfig.stderr).toMatch(/allowPrivateCidrs/)
   })
 
   const cases: {name: string; method: string; path: string; role?: 'operator' | 'agent' | 'none'; body?: string; wantStatus: number; wantCode: string}[] = [
