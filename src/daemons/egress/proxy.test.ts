@@ -193,6 +193,32 @@ describe('egress CONNECT proxy: allowed tunnels', () => {
     expect((await send(connectReq(`allowed.test:${echoPort}`), 'unix')).reason).toBe('token_required')
   })
 
+  it('opens no tunnel it cannot ledger, and survives a ledger that refuses denials', async () => {
+    // Given a proxy whose ledger writes fail
+    const broken = createEgressProxy({
+      settings: () => settings,
+      verifyKey: node.publicKey,
+      revocations: {fresh: () => true, isRevoked: () => false},
+      events: {allowed: () => { throw new Error('SQLITE_FULL') }, denied: () => { throw new Error('SQLITE_FULL') }, flush: () => {}},
+      log: silentLogger,
+      resolve: async () => ['127.0.0.1'],
+    })
+    const port = await broken.listenTcp('127.0.0.1', 0)
+    const ask = (target: string) =>
+      new Promise<string>((resolve) => {
+        const socket = connect(port, '127.0.0.1')
+        let text = ''
+        socket.on('data', (d: Buffer) => (text += d.toString('latin1')))
+        socket.once('close', () => resolve(text.split('\r\n')[0] ?? ''))
+        socket.write(connectReq(target))
+      })
+    // Then an allowed CONNECT is refused with 502 instead of tunnelling unrecorded, and a denial still answers 403
+    expect(await ask(`allowed.test:${echoPort}`)).toBe('HTTP/1.1 502 Bad Gateway')
+    expect(await ask(`other.test:${echoPort}`)).toBe('HTTP/1.1 403 Forbidden')
+    expect(broken.tunnels()).toEqual([])
+    await broken.close()
+  })
+
   it('tunnels with a token on the Unix socket to a host only the token names', async () => {
     const answer = await send(connectReq(`other.test:${echoPort}`, {'Proxy-Authorization': `Bearer ${token([`net:other.test:${echoPort}`])}`}), 'unix')
     expect(answer.status).toBe(200)

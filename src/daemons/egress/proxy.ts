@@ -96,7 +96,11 @@ export function createEgressProxy(deps: ProxyDeps) {
 
   const denied = (event: {host: string; port: number; reason: string; token_id: string | null; listener: Listener}, ledgered = true) => {
     counters.denied += 1
-    if (ledgered) deps.events.denied(event)
+    try {
+      if (ledgered) deps.events.denied(event)
+    } catch (error) {
+      deps.log.error('cannot ledger egress.denied', {error: (error as Error).message, reason: event.reason})
+    }
   }
 
   const withTimeout = <T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> =>
@@ -176,6 +180,7 @@ export function createEgressProxy(deps: ProxyDeps) {
       }
       socket.off('data', onEarly)
       handshakes.delete(socket)
+      if (socket.destroyed) return void upstream.destroy()
       startTunnel({socket, upstream, early: Buffer.concat(early), target, tokenId, listener, addresses, settings})
     } catch (error) {
       socket.off('data', onEarly)
@@ -191,8 +196,14 @@ export function createEgressProxy(deps: ProxyDeps) {
     const {socket, upstream, target, tokenId, listener} = args
     const id = newId('tun')
     const info: TunnelInfo = {id, host: target.host, port: target.port, token_id: tokenId, listener, opened_at: new Date(now()).toISOString(), bytes_up: 0, bytes_down: 0}
+    try {
+      deps.events.allowed({host: target.host, port: target.port, addresses: args.addresses, token_id: tokenId, listener})
+    } catch (error) {
+      // No tunnel without its audit record.
+      upstream.destroy()
+      throw error
+    }
     counters.allowed += 1
-    deps.events.allowed({host: target.host, port: target.port, addresses: args.addresses, token_id: tokenId, listener})
     socket.write('HTTP/1.1 200 Connection Established\r\n\r\n')
     const tunnel = openTunnel({
       client: socket,
@@ -217,7 +228,12 @@ export function createEgressProxy(deps: ProxyDeps) {
       connectionsCheckingInterval: Math.min(1000, headerTimeout),
       keepAliveTimeout: 1000,
     })
-    server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => void handleConnect(req, socket, head, listener))
+    server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+      handleConnect(req, socket, head, listener).catch((error: unknown) => {
+        deps.log.error('CONNECT handling failed', {error: (error as Error).message})
+        socket.destroy()
+      })
+    })
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       // Only CONNECT tunnels: plain and absolute-URI proxying are refused (step 1).
       counters.denied += 1
