@@ -1,6 +1,6 @@
 import {execFileSync} from 'node:child_process'
 import {generateKeyPairSync} from 'node:crypto'
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer, connect, type Server, type Socket} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -13,7 +13,7 @@ import {requireTool} from '../../../test/helpers/system-tool.js'
 import {policyFrom} from './decision.js'
 import {createEgressEvents} from './events.js'
 import {buildClientHello} from './first-bytes.js'
-import {createEgressProxy, type EgressProxy, type ProxySettings} from './proxy.js'
+import {createEgressProxy, groupId, type EgressProxy, type ProxySettings} from './proxy.js'
 
 const node = generateKeyPairSync('ed25519')
 const other = generateKeyPairSync('ed25519')
@@ -184,6 +184,26 @@ describe('egress CONNECT proxy: allowed tunnels', () => {
     expect((await send(connectReq(`wild.test:${echoPort}`))).reason).toBe('host_not_allowed')
     expect((await send(connectReq(`a..b:${echoPort}`))).reason).toBe('bad_host')
     expect((await send(connectReq(`%ZZ:${echoPort}`))).reason).toBe('bad_host')
+  })
+
+  it('gives the sandbox socket mode 0660 and, where the group exists, the sandbox group', async () => {
+    const {statSync} = await import('node:fs')
+    expect(statSync(unixPath).mode & 0o777).toBe(0o660)
+    const groupFile = join(dir, 'group')
+    writeFileSync(groupFile, 'root:x:0:\nosmoda-sandbox:x:4242:osmoda-egress\nbad:x:notanumber:\n')
+    expect(groupId('osmoda-sandbox', groupFile)).toBe(4242)
+    expect(groupId('bad', groupFile)).toBeNull()
+    expect(groupId('nope', groupFile)).toBeNull()
+    expect(groupId('x', join(dir, 'missing'))).toBeNull()
+    // The socket takes a group named in /etc/group that this user belongs to (its own primary group)
+    const own = process.getgid?.() ?? 0
+    const mine = readFileSync('/etc/group', 'utf8').split('\n').find((line) => line.split(':')[2] === String(own))?.split(':')[0]
+    if (mine) {
+      const second = createEgressProxy({settings: () => settings, verifyKey: node.publicKey, revocations: {fresh: () => true, isRevoked: () => false}, events: createEgressEvents({ledger}), log: silentLogger, socketGroup: mine})
+      await second.listenUnix(join(dir, 'second.sock'))
+      expect(statSync(join(dir, 'second.sock')).gid).toBe(own)
+      await second.close()
+    }
   })
 
   it('does not take over the Unix socket of a running proxy', async () => {

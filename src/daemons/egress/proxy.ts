@@ -1,5 +1,5 @@
 import type {KeyObject} from 'node:crypto'
-import {chmodSync, mkdirSync, rmSync} from 'node:fs'
+import {chmodSync, chownSync, mkdirSync, readFileSync, rmSync} from 'node:fs'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import {connect as netConnect, type AddressInfo, type Socket} from 'node:net'
 import {dirname} from 'node:path'
@@ -38,6 +38,23 @@ export interface ProxyDeps {
   headerTimeoutMs?: number
   /** Largest request head (default 8 KiB; more → 431). */
   maxHeaderBytes?: number
+  /** Group given to the Unix socket when it exists (default osmoda-sandbox). */
+  socketGroup?: string
+}
+
+/** The gid of a group in /etc/group, or null when there is none. */
+export function groupId(name: string, groupFile = '/etc/group'): number | null {
+  let text: string
+  try {
+    text = readFileSync(groupFile, 'utf8')
+  } catch {
+    return null
+  }
+  for (const line of text.split('\n')) {
+    const [group, , gid] = line.split(':')
+    if (group === name && gid !== undefined && /^\d+$/.test(gid)) return Number(gid)
+  }
+  return null
 }
 
 const STATUS_TEXT: Record<number, string> = {400: 'Bad Request', 403: 'Forbidden', 405: 'Method Not Allowed', 408: 'Request Timeout', 431: 'Request Header Fields Too Large', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout'}
@@ -271,6 +288,9 @@ export function createEgressProxy(deps: ProxyDeps) {
         server.listen(path, () => (server.off('error', fail), ok()))
       })
       chmodSync(path, 0o660)
+      // Sandboxes reach it through their group (SPEC §1.1); dev machines have no such group.
+      const gid = groupId(deps.socketGroup ?? 'osmoda-sandbox')
+      if (gid !== null) chownSync(path, -1, gid)
       unixPaths.push(path)
     },
     tunnels: (): TunnelInfo[] => [...tunnels.values()].map(({close: _close, ...info}) => ({...info})),
