@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto'
-import {mkdirSync} from 'node:fs'
+import {existsSync, mkdirSync} from 'node:fs'
 import {dirname} from 'node:path'
 import type {z} from 'zod'
 import type {Ledger} from '../../lib/ledger/ledger.js'
@@ -32,8 +32,11 @@ export function createEgressService(deps: EgressServiceDeps) {
     const c = deps.config()
     return {default_allow: c.defaultAllow, allowed_ports: c.allowedPorts, allow_private_cidrs: c.allowPrivateCidrs, source: 'nix'}
   }
+  // A hand-edited file that does not validate is reported in /health, never half-applied.
+  let fileProblem: string | null = null
   const load = (): Allowlist => {
     const found = readAllowlist(deps.paths)
+    fileProblem = found.source !== 'state' && existsSync(allowlistFile(deps.paths)) ? `${allowlistFile(deps.paths)} is not a valid allowlist; the config's allowlist applies` : null
     return found.source === 'state' ? found : fromConfig()
   }
   let current = load()
@@ -54,18 +57,23 @@ export function createEgressService(deps: EgressServiceDeps) {
       mkdirSync(dirname(file), {recursive: true, mode: 0o700})
       writeFileAtomic(file, text, 0o644)
       current = {...next, source: 'state'}
+      fileProblem = null
       deps.ledger.append({type: 'egress.allowlist_changed', actor, payload: {sha256: createHash('sha256').update(text).digest('hex')}})
       return current
     },
     health(): z.input<typeof EgressHealth> {
       const fresh = deps.revocations.fresh()
+      const problems = [
+        ...(fresh ? [] : ['revocation list from agentd is stale: capability tokens are refused until it refreshes']),
+        ...(fileProblem ? [fileProblem] : []),
+      ]
       return {
-        status: fresh ? 'ok' : 'degraded',
+        status: problems.length ? 'degraded' : 'ok',
         daemon: 'egress',
         version: deps.version,
         pid: process.pid,
         uptime_secs: Math.floor((Date.now() - deps.startedAt) / 1000),
-        ...(fresh ? {} : {problems: ['revocation list from agentd is stale: capability tokens are refused until it refreshes']}),
+        ...(problems.length ? {problems} : {}),
         ...deps.proxy().stats(),
         revocations_fresh: fresh,
         listen: deps.listen(),
