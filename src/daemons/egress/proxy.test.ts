@@ -13,7 +13,8 @@ import {requireTool} from '../../../test/helpers/system-tool.js'
 import {policyFrom} from './decision.js'
 import {createEgressEvents} from './events.js'
 import {buildClientHello} from './first-bytes.js'
-import {createEgressProxy, groupId, type EgressProxy, type ProxySettings} from './proxy.js'
+import {createEgressProxy, type EgressProxy, type ProxySettings} from './proxy.js'
+import {groupId} from './unix-socket.js'
 
 const node = generateKeyPairSync('ed25519')
 const other = generateKeyPairSync('ed25519')

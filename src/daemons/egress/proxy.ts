@@ -1,5 +1,5 @@
 import type {KeyObject} from 'node:crypto'
-import {chmodSync, chownSync, mkdirSync, readFileSync, rmSync} from 'node:fs'
+import {chmodSync, chownSync, mkdirSync, rmSync} from 'node:fs'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import {connect as netConnect, type AddressInfo, type Socket} from 'node:net'
 import {dirname} from 'node:path'
@@ -13,6 +13,7 @@ import type {EgressEvents, Listener} from './events.js'
 import type {Revocations} from './revocations.js'
 import {MAX_INSPECT_BYTES} from './first-bytes.js'
 import {openTunnel, type TunnelInfo, type TunnelLimits} from './tunnel.js'
+import {answers, groupId} from './unix-socket.js'
 
 /** Resolves a name to its A/AAAA addresses; injectable so tests can map names to local servers. */
 export type Resolver = (host: string) => Promise<string[]>
@@ -42,20 +43,6 @@ export interface ProxyDeps {
   socketGroup?: string
 }
 
-/** The gid of a group in /etc/group, or null when there is none. */
-export function groupId(name: string, groupFile = '/etc/group'): number | null {
-  let text: string
-  try {
-    text = readFileSync(groupFile, 'utf8')
-  } catch {
-    return null
-  }
-  for (const line of text.split('\n')) {
-    const [group, , gid] = line.split(':')
-    if (group === name && gid !== undefined && /^\d+$/.test(gid)) return Number(gid)
-  }
-  return null
-}
 
 const STATUS_TEXT: Record<number, string> = {400: 'Bad Request', 403: 'Forbidden', 405: 'Method Not Allowed', 408: 'Request Timeout', 431: 'Request Header Fields Too Large', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout'}
 
@@ -68,14 +55,6 @@ export const dnsResolver: Resolver = async (host) => {
   return addresses
 }
 
-/** Whether something listens on a Unix socket (a leftover file from a crash does not). */
-function answers(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = netConnect(path)
-    probe.once('connect', () => (probe.destroy(), resolve(true)))
-    probe.once('error', () => resolve(false))
-  })
-}
 
 class Deny extends Error {
   constructor(
