@@ -10,6 +10,10 @@ let
     ledger = { inherit (cfg.agentd.ledger) checkpointEveryEvents checkpointEverySecs; };
     backup = { inherit (cfg.agentd.backup) dir retentionDays keepMin timeoutSecs; };
   };
+  egressSettings = {
+    inherit (cfg) logLevel;
+    inherit (cfg.egress) listenPort defaultAllow allowedPorts allowPrivateCidrs;
+  };
 in
 {
   options.services.osmoda = {
@@ -66,6 +70,32 @@ in
       default = 600;
       description = "Deadline of one backup (POST /backup/create answers 504 past it).";
     };
+    egress.enable = lib.mkOption {
+      type = lib.types.bool;
+      default = true;
+      description = "Run osmoda-egress, the capability-checked CONNECT proxy that is the only network path of sandboxes.";
+    };
+    egress.listenPort = lib.mkOption {
+      type = lib.types.port;
+      default = 19999;
+      description = "TCP port of the proxy on 127.0.0.1 (token optional there; the sandbox socket always needs one).";
+    };
+    egress.defaultAllow = lib.mkOption {
+      type = lib.types.listOf lib.types.str;
+      default = [ "cache.nixos.org" "channels.nixos.org" "github.com" "api.anthropic.com" ];
+      description = "Hosts reachable without a capability token on the TCP listener: exact names or *.suffix. `osmoda egress allowlist set` overrides it at run time.";
+    };
+    egress.allowedPorts = lib.mkOption {
+      type = lib.types.listOf lib.types.port;
+      default = [ 443 ];
+      description = "Ports a tunnel may reach.";
+    };
+    egress.allowPrivateCidrs = lib.mkOption {
+      type = lib.types.listOf lib.types.str;
+      default = [ ];
+      example = [ "10.1.2.0/24" ];
+      description = "Private or special ranges opened on purpose (e.g. a LAN registry); all others are refused.";
+    };
   };
 
   config = lib.mkIf cfg.enable {
@@ -79,7 +109,17 @@ in
       description = "osmoda agent runtime";
     };
 
+    users.groups.osmoda-sandbox = { };
+    users.users.osmoda-egress = lib.mkIf cfg.egress.enable {
+      isSystemUser = true;
+      # Primary group osmoda: egress.sock is for osmoda clients; the proxy socket is handed to osmoda-sandbox.
+      group = "osmoda";
+      extraGroups = [ "osmoda-daemons" "osmoda-sandbox" ];
+      description = "osmoda egress proxy";
+    };
+
     environment.systemPackages = [ cfg.package ];
+    environment.etc."osmoda/egress.json" = lib.mkIf cfg.egress.enable { text = builtins.toJSON egressSettings; };
     environment.etc."osmoda/agentd.json".text = builtins.toJSON agentdSettings;
 
     systemd.tmpfiles.rules = [
@@ -156,6 +196,46 @@ in
         ProtectHostname = true;
         LockPersonality = true;
         RestrictRealtime = true;
+      };
+    };
+
+    systemd.services.osmoda-egress = lib.mkIf cfg.egress.enable {
+      description = "osmoda egress: capability-checked CONNECT proxy for sandboxes";
+      wantedBy = [ "osmoda.target" ];
+      partOf = [ "osmoda.target" ];
+      after = [ "osmoda-init.service" "osmoda-agentd.service" ];
+      wants = [ "osmoda-agentd.service" ];
+      requires = [ "osmoda-init.service" ];
+      reloadTriggers = [ config.environment.etc."osmoda/egress.json".source ];
+      path = with pkgs; [ util-linux coreutils systemd ];
+      environment.NODE_OPTIONS = "--max-semi-space-size=2";
+      serviceConfig = {
+        Type = "notify";
+        NotifyAccess = "all";
+        ExecStart = "${osmoda} daemon egress";
+        ExecReload = "${pkgs.coreutils}/bin/kill -HUP $MAINPID";
+        Restart = "on-failure";
+        RestartSec = 2;
+        RestartSteps = 5;
+        RestartMaxDelaySec = 60;
+        TimeoutStopSec = 10;
+        UMask = "0077";
+        LimitCORE = 0;
+        User = "osmoda-egress";
+        Group = "osmoda";
+        SupplementaryGroups = [ "osmoda-daemons" "osmoda-sandbox" ];
+        # The revocation list is read from agentd with the operator token.
+        LoadCredential = [ "operator-token:/var/lib/osmoda/tokens/operator" ];
+        StateDirectory = "osmoda/egress";
+        StateDirectoryMode = "0700";
+        ProtectSystem = "strict";
+        ReadWritePaths = [ "/run/osmoda" "/var/lib/osmoda" ];
+        ProtectHome = true;
+        PrivateTmp = true;
+        PrivateDevices = true;
+        NoNewPrivileges = true;
+        RestrictAddressFamilies = [ "AF_UNIX" "AF_INET" "AF_INET6" ];
+        CapabilityBoundingSet = "";
       };
     };
   };

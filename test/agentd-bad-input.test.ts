@@ -199,7 +199,7 @@ const cases: Case[] = [
 ]
 
 describe('agentd bad input', () => {
-  const OWN_TABLES = [' /memory/', ' /approval', ' /agent/card', ' /file/', ' /safety/', ' /service/', ' /journal/', ' /network/', ' /shell/', ' /sandbox/']
+  const OWN_TABLES = [' /memory/', ' /approval', ' /agent/card', ' /file/', ' /safety/', ' /service/', ' /journal/', ' /network/', ' /shell/', ' /sandbox/', ' /capability/']
   it('covers every route of the contract', () => {
     // Given the route table / When compared with the paths the cases hit / Then none is left out
     const covered = new Set(cases.map((c) => c.route ?? `${c.method} ${c.path.split('?')[0]}`))

@@ -2,6 +2,7 @@ import {spawn, type ChildProcess} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {agentdApi} from '../src/daemons/agentd/api.js'
+import {egressApi} from '../src/daemons/egress/api.js'
 import {backoffMs} from '../src/lib/supervisor.js'
 import {BIN, testEnv, type TestEnv} from './helpers/env.js'
 
@@ -65,9 +66,14 @@ describe('osmoda up', () => {
     await until(async () => run.stderr().includes('osmoda is up'))
     const health = await env.client('agentd', agentdApi).health()
     expect(health.pid).toBe(run.child.pid)
+    // egress runs too, beside agentd, with its proxy socket for sandboxes
+    expect((await env.client('egress', egressApi).health()).pid).toBe(run.child.pid)
+    expect(existsSync(`${env.paths.runDir}/egress-proxy.sock`)).toBe(true)
     run.child.kill('SIGTERM')
     expect(await run.exited).toBe(0)
     expect(existsSync(env.paths.socket('agentd'))).toBe(false)
+    expect(existsSync(env.paths.socket('egress'))).toBe(false)
+    expect(existsSync(`${env.paths.runDir}/egress-proxy.sock`)).toBe(false)
   })
 
   it('refuses to start a second stack over a running one', async () => {

@@ -15,6 +15,7 @@ import {sandboxApi} from './sandbox/api.js'
 
 // The sandbox contract lives in its own folder; callers reach it through this module (import rule).
 export {SandboxExecInput, SandboxExecOutput, sandboxClientTimeoutMs} from './sandbox/api.js'
+import {capabilityApi} from './capability/api.js'
 
 const O = ['operator'] as const
 const OA = ['operator', 'agent'] as const
@@ -399,6 +400,7 @@ export const agentdApi = {
   ...safetyApi,
   ...execApi,
   ...sandboxApi,
+  ...capabilityApi,
 } as const
 
 /** The agentd route table's type. */

@@ -36,6 +36,11 @@ import {createAgentdExec} from './exec/setup.js'
 import {shellExecGateBody} from './exec/service.js'
 import type {ShellExecInput} from './exec/api.js'
 import {setupSandbox} from './sandbox/setup.js'
+import {createCapabilityStore} from './capability/store.js'
+import {createCapabilityService} from './capability/service.js'
+import {expandStatePath} from './hands-config.js'
+import {readAllowlist} from '../egress/api.js'
+
 
 async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
   const startedAt = Date.now()
@@ -104,6 +109,19 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
     backupDir: () => config.backup.dir ?? defaultBackupDir(ctx.paths),
     cwdPolicy: () => compilePathPolicy(config.files, ctx.paths),
   })
+  const capabilities = createCapabilityService({
+    store: createCapabilityStore(db),
+    ledger: ctx.ledger,
+    gate: approvals.gate,
+    signingKey: keys.signingKey,
+    verifyKey: keys.verifyKey,
+    policy: () => ({
+      defaultTtlSecs: config.capability.defaultTtlSecs,
+      maxTtlSecs: config.capability.maxTtlSecs,
+      fsRoots: config.sandbox.fsRoots.map((root) => expandStatePath(root, ctx.paths)),
+      allowlist: () => readAllowlist(ctx.paths),
+    }),
+  })
   const reload = async (): Promise<ReloadResult> => {
     const next = ctx.readConfig()
     auth.reload()
@@ -129,13 +147,16 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
     runDir: ctx.paths.runDir,
     signal: ctx.signal,
   })
-  const server = createRpcServer({daemon: 'agentd', version: ctx.version, api: agentdApi, handlers: agentdHandlers(service, reload, ctx.paths.runDir, {incidents, receipts, backups, memory, approvals, cards, files, services: {services, network: hostNetworkSources}, safety, exec, sandbox: sandbox.service}), auth, log: ctx.log})
+  const server = createRpcServer({daemon: 'agentd', version: ctx.version, api: agentdApi, handlers: agentdHandlers(service, reload, ctx.paths.runDir, {incidents, receipts, backups, memory, approvals, cards, files, services: {services, network: hostNetworkSources}, safety, exec, sandbox: sandbox.service, capabilities}), auth, log: ctx.log})
   host.start(ctx.signal)
   // Probe now, so the log says at start whether sandboxes work here (GET /health serves the same answer).
   void sandbox.probe.check().then((a) => (a.available ? undefined : ctx.log.warn('sandbox unavailable', {reason: a.reason})))
   monitor.start(ctx.signal)
   memory.start(config.memory.scanSecs, ctx.signal)
   approvals.start(() => config.approval.sweepSecs, ctx.signal)
+  const pruning = setInterval(() => capabilities.prune(), 3_600_000)
+  pruning.unref()
+  ctx.signal.addEventListener('abort', () => clearInterval(pruning), {once: true})
   try {
     await serveUntilAborted(ctx, server)
   } finally {

@@ -21,13 +21,15 @@ import type {ExecService} from './exec/service.js'
 import {execHandlers} from './exec/routes.js'
 import {sandboxHandlers} from './sandbox/routes.js'
 import type {SandboxService} from './sandbox/service.js'
+import type {CapabilityService} from './capability/service.js'
+import {capabilityHandlers} from './capability/routes.js'
 
 /** Binds agentd's route table to its service; no logic lives here. */
 export function agentdHandlers(
   service: AgentdService,
   reload: () => Promise<ReloadResult>,
   runDir: string,
-  records: {incidents: IncidentService; receipts: ReceiptService; backups: BackupService; memory: MemoryService; approvals: ApprovalService; cards: AgentCardService; files: FileService; services: Parameters<typeof servicesHandlers>[0]; safety: Parameters<typeof safetyHandlers>[0]; exec: ExecService; sandbox: SandboxService},
+  records: {incidents: IncidentService; receipts: ReceiptService; backups: BackupService; memory: MemoryService; approvals: ApprovalService; cards: AgentCardService; files: FileService; services: Parameters<typeof servicesHandlers>[0]; safety: Parameters<typeof safetyHandlers>[0]; exec: ExecService; sandbox: SandboxService; capabilities: CapabilityService},
 ): Handlers<AgentdApi> {
   const {incidents, receipts, backups, memory, approvals, cards} = records
   return {
@@ -64,5 +66,6 @@ export function agentdHandlers(
     ...safetyHandlers(records.safety),
     ...execHandlers(records.exec),
     ...sandboxHandlers(records.sandbox),
+    ...capabilityHandlers(records.capabilities),
   }
 }

@@ -55,6 +55,7 @@ describe('osmoda MCP server: tools/list', () => {
       approval_approve: 'I',
       approval_check: 'R I',
       sandbox_exec: 'W',
+      capability_mint: '',
     }
     const listed = await connect({role: 'operator'})
     const operatorTools = (await listed.client.listTools()).tools

@@ -507,6 +507,24 @@ export const sandboxExec = defineTool({
   run: (clients, args) => clients.agentd.sandboxExec(args, {timeoutMs: sandboxClientTimeoutMs(args.timeout_secs)}),
 })
 
+/** capability_mint: a signed capability token for a sandbox or egress client, from agentd POST /capability/mint. */
+export const capabilityMint = defineTool({
+  name: 'capability_mint',
+  title: 'Mint a capability token',
+  description:
+    'Mints a signed, expiring capability token (osmcap1…) that grants a tier-1 sandbox (sandbox_exec `capability`) or an egress client ' +
+    'exactly the listed permissions: "net:host[:port]" (exact host or *.suffix, port default 443) through the egress proxy, ' +
+    '"fs:read:/path" / "fs:write:/path" bind mounts. Grant the least you need and the shortest ttl_secs (default 900). Hosts inside ' +
+    'the egress allowlist and paths under the sandbox roots (/srv, /workspace, …) are granted at once; anything else answers ' +
+    'APPROVAL_REQUIRED: ask the operator to approve, then repeat the same call with approval_id. Returns `{id, token, granted_to, ' +
+    'permissions, issued_at, expires_at}`; the token is shown only here, and the operator can revoke it by id.',
+  toolset: 'agentd',
+  route: agentdApi.capabilityMint,
+  annotations: {readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false},
+  summarize: (c) => `minted ${c.id} for ${c.granted_to} (${c.permissions.length} permission${c.permissions.length === 1 ? '' : 's'}), expires ${c.expires_at}`,
+  run: (clients, args) => clients.agentd.capabilityMint(args),
+})
+
 /** agentd's tools in SPEC §3 order. */
 export const AGENTD_TOOLS: readonly AnyTool[] = [
   systemHealth,
@@ -534,4 +552,5 @@ export const AGENTD_TOOLS: readonly AnyTool[] = [
   safetyRestart,
   ...APPROVAL_TOOLS,
   sandboxExec,
+  capabilityMint,
 ]
