@@ -2,6 +2,8 @@ import {existsSync, renameSync, rmSync} from 'node:fs'
 import Database from 'better-sqlite3'
 import type {MemoryRecord} from './files.js'
 import {toFtsQuery, type RecallTerm, type TimeWindow} from './query.js'
+import type {RankFilter, RankPhrase, Ranker} from './ranker.js'
+import {createTermStore} from './term-store.js'
 
 /*
  * The index is a separate, derived database, `<state>/agentd/memory-index.db`, not tables in
@@ -13,7 +15,7 @@ import {toFtsQuery, type RecallTerm, type TimeWindow} from './query.js'
  */
 
 /** Bumped whenever the schema below changes: an index of another version is rebuilt. */
-export const INDEX_VERSION = 1
+export const INDEX_VERSION = 2
 
 const SCHEMA = `
 CREATE TABLE memories (
@@ -43,7 +45,10 @@ END;
 CREATE TRIGGER memories_ad AFTER DELETE ON memories BEGIN
   INSERT INTO memories_fts(memories_fts, rowid, summary, tags, detail, category) VALUES ('delete', old.rowid, old.summary, old.tags, old.detail, old.category);
   DELETE FROM memory_tags WHERE memory_rowid = old.rowid;
+  DELETE FROM memory_terms WHERE rowid = old.rowid;
 END;
+CREATE TABLE memory_vocab (id INTEGER PRIMARY KEY, term TEXT NOT NULL UNIQUE);
+CREATE TABLE memory_terms (rowid INTEGER PRIMARY KEY, ntok INTEGER NOT NULL, data BLOB NOT NULL);
 CREATE TABLE index_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `
 
@@ -87,7 +92,10 @@ export interface MemoryIndex {
   removePath(path: string): void
   files(): IndexedFile[]
   count(): number
+  /** The bm25 top hits: the in-memory ranker when every term is one token or prefix, else FTS5. */
   recall(filter: RecallFilter): {hits: RecallHit[]; total: number}
+  /** The same ranking computed by FTS5 alone over every match: the reference `recall` is tested against. */
+  recallExhaustive(filter: RecallFilter): {hits: RecallHit[]; total: number}
   /** SQLite's and FTS5's own integrity checks. */
   check(): boolean
   getMeta(key: string): string | null
@@ -144,16 +152,43 @@ function wrap(db: Database.Database, path: string): MemoryIndex {
      VALUES (@id, @ts, @ts_ms, @category, @subcategory, @source, @agent_id, @tags, @summary, @detail, @path, @mtime_ms, @size)`,
   )
   const byId = db.prepare('SELECT path FROM memories WHERE id = ?').pluck()
+  const rowidOfPath = db.prepare('SELECT rowid FROM memories WHERE path = ?').pluck()
   const deletePath = db.prepare('DELETE FROM memories WHERE path = ?')
   const getMeta = db.prepare('SELECT value FROM index_meta WHERE key = ?').pluck()
   const setMeta = db.prepare('INSERT INTO index_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
+  const byRowid = db.prepare('SELECT id, ts, category, subcategory, source, agent_id, summary, detail, tags FROM memories WHERE rowid = ?')
   const statements = new Map<string, Database.Statement>()
+  const terms = createTermStore(db)
+
+  // Ranker changes made inside a transaction are applied once it commits; a failed write drops
+  // the ranker (reloaded from the tables at the next recall) rather than guess what was rolled back.
+  let pending: (() => void)[] = []
+  const afterCommit = <A extends unknown[], R>(fn: (...args: A) => R) => (...args: A): R => {
+    pending = []
+    try {
+      const result = fn(...args)
+      for (const apply of pending) apply()
+      return result
+    } catch (error) {
+      terms.reset()
+      throw error
+    } finally {
+      pending = []
+    }
+  }
+
+  const removeOne = (p: string): void => {
+    const rowid = rowidOfPath.get(p) as number | undefined
+    if (rowid === undefined) return
+    deletePath.run(p)
+    pending.push(() => terms.ranker()?.remove(rowid))
+  }
 
   const insertOne = (memory: MemoryRecord, file: IndexedFile): boolean => {
-    deletePath.run(file.path)
+    removeOne(file.path)
     const holder = byId.get(memory.id) as string | undefined
     if (holder !== undefined) return false
-    insert.run({
+    const row = {
       id: memory.id,
       ts: memory.ts,
       ts_ms: Date.parse(memory.ts),
@@ -167,21 +202,25 @@ function wrap(db: Database.Database, path: string): MemoryIndex {
       path: file.path,
       mtime_ms: file.mtime_ms,
       size: file.size,
-    })
+    }
+    const rowid = Number(insert.run(row).lastInsertRowid)
+    const doc = terms.store(rowid, row)
+    pending.push(() => terms.ranker()?.add(doc))
     return true
   }
-  const upsertTx = db.transaction(insertOne)
-  const manyTx = db.transaction((rows: readonly {memory: MemoryRecord; file: IndexedFile}[]) => rows.filter((r) => insertOne(r.memory, r.file)).length)
+  const upsertTx = afterCommit(db.transaction(insertOne))
+  const manyTx = afterCommit(db.transaction((rows: readonly {memory: MemoryRecord; file: IndexedFile}[]) => rows.filter((r) => insertOne(r.memory, r.file)).length))
+  const removeTx = afterCommit(db.transaction(removeOne))
+
+  const tagSql = (count: number) =>
+    `SELECT memory_rowid FROM memory_tags WHERE tag IN (${Array.from({length: count}, (_, i) => `@tag${i}`).join(', ')}) GROUP BY memory_rowid HAVING count(*) = ${count}`
 
   const recallStatement = (filter: RecallFilter): Database.Statement => {
     const where = ['memories_fts MATCH @match']
     if (filter.window) where.push('m.ts_ms >= @from_ms AND m.ts_ms < @to_ms')
     if (filter.category !== undefined) where.push('m.category = @category')
     const tagCount = filter.tags?.length ?? 0
-    if (tagCount) {
-      const list = Array.from({length: tagCount}, (_, i) => `@tag${i}`).join(', ')
-      where.push(`m.rowid IN (SELECT memory_rowid FROM memory_tags WHERE tag IN (${list}) GROUP BY memory_rowid HAVING count(*) = ${tagCount})`)
-    }
+    if (tagCount) where.push(`m.rowid IN (${tagSql(tagCount)})`)
     const key = where.join(' AND ')
     let statement = statements.get(key)
     if (!statement) {
@@ -205,24 +244,42 @@ function wrap(db: Database.Database, path: string): MemoryIndex {
     return statement
   }
 
+  const tagParams = (tags: readonly string[] | undefined) => Object.fromEntries((tags ?? []).map((tag, i) => [`tag${i}`, tag]))
+
+  const recallExhaustive = (filter: RecallFilter) => {
+    const params: Record<string, unknown> = {match: toFtsQuery(filter.terms), limit: filter.limit, ...tagParams(filter.tags)}
+    if (filter.window) Object.assign(params, {from_ms: filter.window.fromMs, to_ms: filter.window.toMs})
+    if (filter.category !== undefined) params.category = filter.category
+    const rows = recallStatement(filter).all(params) as (Row & {total: number})[]
+    return {
+      total: rows[0]?.total ?? 0,
+      hits: rows.map(({total: _total, tags, ...row}) => ({...row, tags: JSON.parse(tags) as string[]})),
+    }
+  }
+
+  const recallRanked = (filter: RecallFilter, phrases: RankPhrase[], ranker: Ranker) => {
+    const rankFilter: RankFilter = {category: filter.category, fromMs: filter.window?.fromMs, toMs: filter.window?.toMs}
+    if (filter.tags?.length) rankFilter.rowids = new Set(db.prepare(tagSql(filter.tags.length)).pluck().all(tagParams(filter.tags)) as number[])
+    const ranked = ranker.search(phrases, filter.limit, rankFilter)
+    const hits = ranked.rowids.map((rowid, i) => {
+      const {tags, ...row} = byRowid.get(rowid) as Omit<Row, 'score'>
+      return {...row, tags: JSON.parse(tags) as string[], score: ranked.scores[i]!}
+    })
+    return {total: ranked.total, hits}
+  }
+
   return {
     path,
     upsert: (memory, file) => upsertTx(memory, file),
     insertMany: (rows) => manyTx(rows),
-    removePath: (p) => void deletePath.run(p),
+    removePath: (p) => removeTx(p),
     files: () => db.prepare('SELECT path, mtime_ms, size FROM memories').all() as IndexedFile[],
     count: () => (db.prepare('SELECT count(*) AS n FROM memories').get() as {n: number}).n,
     recall(filter) {
-      const params: Record<string, unknown> = {match: toFtsQuery(filter.terms), limit: filter.limit}
-      if (filter.window) Object.assign(params, {from_ms: filter.window.fromMs, to_ms: filter.window.toMs})
-      if (filter.category !== undefined) params.category = filter.category
-      filter.tags?.forEach((tag, i) => (params[`tag${i}`] = tag))
-      const rows = recallStatement(filter).all(params) as (Row & {total: number})[]
-      return {
-        total: rows[0]?.total ?? 0,
-        hits: rows.map(({total: _total, tags, ...row}) => ({...row, tags: JSON.parse(tags) as string[]})),
-      }
+      const phrases = terms.phrases(filter.terms)
+      return phrases ? recallRanked(filter, phrases, terms.loadedRanker()) : recallExhaustive(filter)
     },
+    recallExhaustive,
     check() {
       try {
         const result = db.pragma('integrity_check', {simple: true})
