@@ -205,7 +205,7 @@ function wrap(db: Database.Database, path: string): MemoryIndex {
     }
     const rowid = Number(insert.run(row).lastInsertRowid)
     const doc = terms.store(rowid, row)
-    pending.push(() => terms.ranker()?.add(doc))
+    pending.push(() => terms.ranker()?.add([doc]))
     return true
   }
   const upsertTx = afterCommit(db.transaction(insertOne))

@@ -28,8 +28,8 @@ export interface RankDoc {
   category: string
   /** Tokens in the row over all columns (FTS5's xColumnSize(-1)). */
   ntok: number
-  termIds: Int32Array
-  weights: Int32Array
+  /** [term id, weighted frequency] pairs, flat. */
+  pairs: Int32Array
 }
 
 /** Which documents may be returned; applied before the limit and the total. */
@@ -48,6 +48,7 @@ export interface RankResult {
 }
 
 interface Postings {
+  /** Slots in ascending order (slots are appended in order), with their weighted frequencies. */
   slots: Int32Array
   weights: Int32Array
   n: number
@@ -75,7 +76,7 @@ export function createRanker(termOf: (id: number) => string | undefined) {
   let deadDocs = 0
   const slotOfRowid = new Map<number, number>()
   const categoryIds = new Map<string, number>()
-  const postings = new Map<number, Postings>()
+  const postings: (Postings | undefined)[] = []
   const termIds = new Map<string, number>()
   let sortedTerms: string[] | null = null
 
@@ -89,7 +90,7 @@ export function createRanker(termOf: (id: number) => string | undefined) {
     deadDocs++
   }
 
-  const add = (doc: RankDoc): void => {
+  const newSlot = (doc: RankDoc): number => {
     remove(doc.rowid)
     const slot = slots++
     rowids = grow(rowids, slots, (n) => new Float64Array(n))
@@ -107,21 +108,43 @@ export function createRanker(termOf: (id: number) => string | undefined) {
     slotOfRowid.set(doc.rowid, slot)
     liveDocs++
     liveTokens += doc.ntok
-    for (let i = 0; i < doc.termIds.length; i++) {
-      const id = doc.termIds[i]!
-      let p = postings.get(id)
-      if (!p) {
-        const term = termOf(id)
-        if (term === undefined) throw new Error(`memory ranker: unknown term id ${id}`)
-        postings.set(id, (p = {slots: new Int32Array(4), weights: new Int32Array(4), n: 0}))
-        termIds.set(term, id)
-        sortedTerms = null
+    return slot
+  }
+
+  const postingsOf = (id: number, capacity: number): Postings => {
+    let p = postings[id]
+    if (!p) {
+      const term = termOf(id)
+      if (term === undefined) throw new Error(`memory ranker: unknown term id ${id}`)
+      postings[id] = p = {slots: new Int32Array(capacity), weights: new Int32Array(capacity), n: 0}
+      termIds.set(term, id)
+      sortedTerms = null
+    }
+    return p
+  }
+
+  /** Adds (or replaces, by rowid) documents; a batch sizes each posting list once. */
+  const add = (docs: readonly RankDoc[]): void => {
+    let maxId = 0
+    for (const {pairs} of docs) for (let i = 0; i < pairs.length; i += 2) maxId = Math.max(maxId, pairs[i]!)
+    const counts = new Int32Array(maxId + 1)
+    for (const {pairs} of docs) for (let i = 0; i < pairs.length; i += 2) counts[pairs[i]!]!++
+    for (let id = 0; id <= maxId; id++) {
+      const count = counts[id]!
+      if (count === 0) continue
+      const p = postingsOf(id, count)
+      p.slots = grow(p.slots, p.n + count, (n) => new Int32Array(n))
+      p.weights = grow(p.weights, p.n + count, (n) => new Int32Array(n))
+    }
+    for (const doc of docs) {
+      const slot = newSlot(doc)
+      const {pairs} = doc
+      for (let i = 0; i < pairs.length; i += 2) {
+        const p = postings[pairs[i]!]!
+        p.slots[p.n] = slot
+        p.weights[p.n] = pairs[i + 1]!
+        p.n++
       }
-      p.slots = grow(p.slots, p.n + 1, (n) => new Int32Array(n))
-      p.weights = grow(p.weights, p.n + 1, (n) => new Int32Array(n))
-      p.slots[p.n] = slot
-      p.weights[p.n] = doc.weights[i]!
-      p.n++
     }
   }
 
@@ -140,62 +163,128 @@ export function createRanker(termOf: (id: number) => string | undefined) {
     return ids
   }
 
-  /** Exact bm25 top-`limit` over every live document, filters applied before the limit. */
-  const search = (phrases: readonly RankPhrase[], limit: number, filter: RankFilter): RankResult => {
-    const score = new Float64Array(slots)
-    const touched = new Uint8Array(slots)
-    const touchedList: number[] = []
-    const freq = new Float64Array(slots)
-    const avgdl = liveTokens / liveDocs
-    for (const phrase of phrases) {
-      const lists = (phrase.kind === 'term' ? [termIds.get(phrase.token)] : withPrefix(phrase.token)).flatMap((id) => (id === undefined ? [] : [postings.get(id)!]))
-      // f per slot (a prefix sums over its terms), then n_i = live rows with f > 0.
-      const rows: number[] = []
-      for (const p of lists) {
-        for (let j = 0; j < p.n; j++) {
-          const slot = p.slots[j]!
-          if (!alive[slot]) continue
-          if (freq[slot] === 0) rows.push(slot)
-          freq[slot] = freq[slot]! + p.weights[j]!
-        }
-      }
-      let idf = Math.log((liveDocs - rows.length + 0.5) / (rows.length + 0.5))
-      if (idf <= 0) idf = 1e-6
-      for (const slot of rows) {
-        const f = freq[slot]!
-        score[slot] = score[slot]! + idf * ((f * (K1 + 1.0)) / (f + K1 * (1 - B + (B * ntoks[slot]!) / avgdl)))
-        freq[slot] = 0
-        if (!touched[slot]) {
-          touched[slot] = 1
-          touchedList.push(slot)
-        }
-      }
+  // Scratch per slot, reused across searches (one search runs at a time: the daemon is single-threaded)
+  // and left zeroed; `rows`/`hits` list the slots set, so clearing costs what the search touched.
+  let score = new Float64Array(0)
+  let freq = new Float64Array(0)
+  let rows = new Int32Array(0)
+  let hits = new Int32Array(0)
+  let seen = new Uint8Array(0)
+  let nHits = 0
+
+  const addScore = (slot: number, contribution: number): void => {
+    score[slot] = score[slot]! + contribution
+    if (seen[slot] === 0) {
+      seen[slot] = 1
+      hits[nHits++] = slot
     }
-    return topK(touchedList, score, limit, filter)
   }
 
-  const topK = (candidates: readonly number[], score: Float64Array, limit: number, filter: RankFilter): RankResult => {
+  const liveCount = (p: Postings): number => {
+    if (deadDocs === 0) return p.n
+    let count = 0
+    for (let j = 0; j < p.n; j++) count += alive[p.slots[j]!]!
+    return count
+  }
+
+  const idfOf = (df: number): number => {
+    const idf = Math.log((liveDocs - df + 0.5) / (df + 0.5))
+    return idf <= 0 ? 1e-6 : idf
+  }
+
+  // One token: its postings hold each row once, f is the posting's weight.
+  const scoreTerm = (p: Postings, avgdl: number): void => {
+    const idf = idfOf(liveCount(p))
+    const {slots: ps, weights: pw, n} = p
+    for (let j = 0; j < n; j++) {
+      const slot = ps[j]!
+      if (alive[slot] === 0) continue
+      const f = pw[j]!
+      addScore(slot, idf * ((f * (K1 + 1.0)) / (f + K1 * (1 - B + (B * ntoks[slot]!) / avgdl))))
+    }
+  }
+
+  // A prefix: f sums the weights of every matching token in the row, n_i counts rows once.
+  const scorePrefix = (lists: readonly Postings[], avgdl: number): void => {
+    let nRows = 0
+    for (const {slots: ps, weights: pw, n} of lists) {
+      for (let j = 0; j < n; j++) {
+        const slot = ps[j]!
+        if (alive[slot] === 0) continue
+        const f = freq[slot]!
+        if (f === 0) rows[nRows++] = slot
+        freq[slot] = f + pw[j]!
+      }
+    }
+    const idf = idfOf(nRows)
+    for (let j = 0; j < nRows; j++) {
+      const slot = rows[j]!
+      const f = freq[slot]!
+      freq[slot] = 0
+      addScore(slot, idf * ((f * (K1 + 1.0)) / (f + K1 * (1 - B + (B * ntoks[slot]!) / avgdl))))
+    }
+  }
+
+  /** Exact bm25 top-`limit` over every live document, filters applied before the limit. */
+  const search = (phrases: readonly RankPhrase[], limit: number, filter: RankFilter): RankResult => {
+    if (score.length < slots) {
+      score = new Float64Array(alive.length)
+      freq = new Float64Array(alive.length)
+      rows = new Int32Array(alive.length)
+      hits = new Int32Array(alive.length)
+      seen = new Uint8Array(alive.length)
+    }
+    nHits = 0
+    const avgdl = liveTokens / liveDocs
+    // Phrases in query order: FTS5 adds them in that order, and so must we for equal doubles.
+    for (const phrase of phrases) {
+      if (phrase.kind === 'term') {
+        const id = termIds.get(phrase.token)
+        const p = id === undefined ? undefined : postings[id]
+        if (p) scoreTerm(p, avgdl)
+      } else {
+        scorePrefix(withPrefix(phrase.token).map((id) => postings[id]!), avgdl)
+      }
+    }
+    const result = topK(limit, filter)
+    for (let j = 0; j < nHits; j++) {
+      score[hits[j]!] = 0
+      seen[hits[j]!] = 0
+    }
+    return result
+  }
+
+  const topK = (limit: number, filter: RankFilter): RankResult => {
     const cat = filter.category === undefined ? -1 : (categoryIds.get(filter.category) ?? -2)
     const from = filter.fromMs ?? -Infinity
     const to = filter.toMs ?? Infinity
+    const only = filter.rowids
     // Best first: higher score, then higher rowid (the SQL ranking's `ORDER BY rank, rowid DESC`).
-    const better = (a: number, b: number) => score[a]! > score[b]! || (score[a] === score[b] && rowids[a]! > rowids[b]!)
     const top: number[] = []
     let total = 0
-    for (const slot of candidates) {
+    for (let j = 0; j < nHits; j++) {
+      const slot = hits[j]!
       if (cat !== -1 && cats[slot] !== cat) continue
-      if (tsMs[slot]! < from || tsMs[slot]! >= to) continue
-      if (filter.rowids && !filter.rowids.has(rowids[slot]!)) continue
+      const ts = tsMs[slot]!
+      if (ts < from || ts >= to) continue
+      if (only && !only.has(rowids[slot]!)) continue
       total++
-      if (top.length === limit && !better(slot, top[limit - 1]!)) continue
+      const s = score[slot]!
+      const r = rowids[slot]!
+      if (top.length === limit) {
+        const worst = top[limit - 1]!
+        if (s < score[worst]! || (s === score[worst] && r < rowids[worst]!)) continue
+      }
       let i = top.length === limit ? limit - 1 : top.length
-      while (i > 0 && better(slot, top[i - 1]!)) {
-        top[i] = top[i - 1]!
+      while (i > 0) {
+        const prev = top[i - 1]!
+        if (s < score[prev]! || (s === score[prev] && r < rowids[prev]!)) break
+        top[i] = prev
         i--
       }
       top[i] = slot
     }
-    return {rowids: top.map((s) => rowids[s]!), scores: top.map((s) => score[s]!), total}
+    return {rowids: top.map((slot) => rowids[slot]!), scores: top.map((slot) => score[slot]!), total}
   }
 
   return {

@@ -46,18 +46,14 @@ export function createTermStore(db: Database.Database) {
   const loadRanker = (): Ranker => {
     loadVocab()
     const fresh = createRanker((id) => names[id])
+    const docs: RankDoc[] = []
     const rows = db.prepare('SELECT t.rowid, m.ts_ms, m.category, t.ntok, t.data FROM memory_terms t JOIN memories m ON m.rowid = t.rowid ORDER BY t.rowid').raw()
     for (const [rowid, tsMs, category, ntok, data] of rows.iterate() as Iterable<[number, number, string, number, Buffer]>) {
       // Copied out: a Buffer from SQLite need not be 4-byte aligned for an Int32Array view.
       const pairs = new Int32Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength))
-      const termIds = new Int32Array(pairs.length / 2)
-      const weights = new Int32Array(pairs.length / 2)
-      for (let i = 0; i < termIds.length; i++) {
-        termIds[i] = pairs[2 * i]!
-        weights[i] = pairs[2 * i + 1]!
-      }
-      fresh.add({rowid, tsMs, category, ntok, termIds, weights})
+      docs.push({rowid, tsMs, category, ntok, pairs})
     }
+    fresh.add(docs)
     return fresh
   }
 
@@ -74,19 +70,14 @@ export function createTermStore(db: Database.Database) {
     /** Tokenises and stores a row's terms (inside the caller's transaction); returns it for the ranker. */
     store(rowid: number, row: IndexedText & {ts_ms: number}): RankDoc {
       const {terms, ntok} = probe.rowTerms(row)
-      const termIds = new Int32Array(terms.size)
-      const weights = new Int32Array(terms.size)
       const pairs = new Int32Array(terms.size * 2)
       let i = 0
       for (const [term, weight] of terms) {
-        termIds[i] = idOf(term)
-        weights[i] = weight
-        pairs[2 * i] = termIds[i]!
-        pairs[2 * i + 1] = weight
-        i++
+        pairs[i++] = idOf(term)
+        pairs[i++] = weight
       }
       insertTerms.run(rowid, ntok, Buffer.from(pairs.buffer))
-      return {rowid, tsMs: row.ts_ms, category: row.category, ntok, termIds, weights}
+      return {rowid, tsMs: row.ts_ms, category: row.category, ntok, pairs}
     },
 
     /** The ranker when loaded (writes update it), else null. */
