@@ -96,6 +96,8 @@ export interface MemoryIndex {
   recall(filter: RecallFilter): {hits: RecallHit[]; total: number}
   /** The same ranking computed by FTS5 alone over every match: the reference `recall` is tested against. */
   recallExhaustive(filter: RecallFilter): {hits: RecallHit[]; total: number}
+  /** Loads the ranker now (about 1 s of CPU at 100k memories) rather than at the first recall. */
+  warm(): void
   /** SQLite's and FTS5's own integrity checks. */
   check(): boolean
   getMeta(key: string): string | null
@@ -280,6 +282,7 @@ function wrap(db: Database.Database, path: string): MemoryIndex {
       return phrases ? recallRanked(filter, phrases, terms.loadedRanker()) : recallExhaustive(filter)
     },
     recallExhaustive,
+    warm: () => void terms.loadedRanker(),
     check() {
       try {
         const result = db.pragma('integrity_check', {simple: true})

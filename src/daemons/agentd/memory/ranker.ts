@@ -9,7 +9,8 @@
  * where f_i = Σ over the phrase's instances in the row of the column weight, D = the row's token
  * count, avgdl = total tokens / rows, IDF_i = ln((N − n_i + 0.5) / (n_i + 0.5)) floored to 1e-6,
  * n_i = rows matching phrase i. `search` adds the same terms in the same phrase order with the
- * same operations, so scores equal FTS5's (a phrase absent from a row adds exactly 0 in FTS5).
+ * same operations, so scores equal FTS5's (a phrase absent from a row adds exactly 0 in FTS5); the
+ * logarithm comes from SQLite's ln(), i.e. the same C log() FTS5 calls.
  */
 
 const K1 = 1.2
@@ -61,8 +62,11 @@ function grow<T extends Int32Array | Float64Array | Uint8Array>(array: T, need: 
   return next
 }
 
-/** Creates an empty ranker; `termOf(id)` names term ids (the index's vocabulary). */
-export function createRanker(termOf: (id: number) => string | undefined) {
+/**
+ * Creates an empty ranker; `termOf(id)` names term ids (the index's vocabulary); `ln` is the
+ * natural log FTS5 uses (the C library's: V8's Math.log differs in the last bit for some inputs).
+ */
+export function createRanker(termOf: (id: number) => string | undefined, ln: (x: number) => number = Math.log) {
   // Documents live in append-only slots: a deleted or replaced row only clears `alive`, so a
   // reused rowid never inherits the postings of the row it replaces.
   let rowids = new Float64Array(1024)
@@ -188,7 +192,7 @@ export function createRanker(termOf: (id: number) => string | undefined) {
   }
 
   const idfOf = (df: number): number => {
-    const idf = Math.log((liveDocs - df + 0.5) / (df + 0.5))
+    const idf = ln((liveDocs - df + 0.5) / (df + 0.5))
     return idf <= 0 ? 1e-6 : idf
   }
 

@@ -64,6 +64,8 @@ export function createMemoryService(deps: MemoryServiceDeps) {
   // in between, a corruption error from SQLite marks the index bad until the next reindex.
   let indexOk = true
   let index = openOrRebuild()
+  // The recall ranker loads once, here, instead of stalling the first recall.
+  index.warm()
 
   let timer: NodeJS.Timeout | undefined
   const schedule = (scanSecs: number) => {
@@ -176,6 +178,7 @@ export function createMemoryService(deps: MemoryServiceDeps) {
     index.close()
     replaceIndexFile(temp, indexPath)
     index = openMemoryIndex(indexPath)
+    index.warm()
     indexOk = true
     // Memories stored while the rebuild ran went to the old index; their files are picked up here.
     scanInto(index)

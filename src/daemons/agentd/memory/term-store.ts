@@ -18,6 +18,9 @@ export function createTermStore(db: Database.Database) {
   const probe = createTokenProbe(db)
   const insertTerm = db.prepare('INSERT INTO memory_vocab (term) VALUES (?)')
   const insertTerms = db.prepare('INSERT OR REPLACE INTO memory_terms (rowid, ntok, data) VALUES (?, ?, ?)')
+  // SQLite's ln() is the C library's log(), the one fts5Bm25GetData calls.
+  const lnStatement = db.prepare('SELECT ln(?)').pluck()
+  const ln = (x: number) => lnStatement.get(x) as number
   const queryTokens = new Map<string, string | null>()
   let vocab: Map<string, number> | null = null
   let names: string[] = []
@@ -45,7 +48,7 @@ export function createTermStore(db: Database.Database) {
 
   const loadRanker = (): Ranker => {
     loadVocab()
-    const fresh = createRanker((id) => names[id])
+    const fresh = createRanker((id) => names[id], ln)
     const docs: RankDoc[] = []
     const rows = db.prepare('SELECT t.rowid, m.ts_ms, m.category, t.ntok, t.data FROM memory_terms t JOIN memories m ON m.rowid = t.rowid ORDER BY t.rowid').raw()
     for (const [rowid, tsMs, category, ntok, data] of rows.iterate() as Iterable<[number, number, string, number, Buffer]>) {
