@@ -288,6 +288,9 @@ function wrap(db: Database.Database, path: string): MemoryIndex {
         const result = db.pragma('integrity_check', {simple: true})
         if (result !== 'ok') return false
         db.prepare("INSERT INTO memories_fts(memories_fts, rank) VALUES ('integrity-check', 1)").run()
+        // The ranker's term rows must cover the memories exactly, or recall would miss rows.
+        const terms = db.prepare('SELECT (SELECT count(*) FROM memories) = (SELECT count(*) FROM memory_terms t JOIN memories m ON m.rowid = t.rowid)').pluck().get()
+        if (terms !== 1) return false
         return true
       } catch {
         return false
