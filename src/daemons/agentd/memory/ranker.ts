@@ -2,7 +2,7 @@
  * The in-memory side of recall: per-term postings (document slot, weighted term frequency) and
  * the same bm25 FTS5 computes for `bm25(memories_fts, 3.0, 2.0, 1.0, 1.0)`, evaluated over typed
  * arrays instead of one auxiliary-function call per matching row. Why this exists and what it
- * measured is at the top of index.ts.
+ * measured: the top of index.ts and docs/memory.md.
  *
  * Exactness: FTS5 (fts5Bm25Function) computes, per row, with doubles,
  *   score = Σ_i IDF_i · (f_i · (k1 + 1)) / (f_i + k1 · (1 − b + b · D / avgdl)),  k1 = 1.2, b = 0.75
