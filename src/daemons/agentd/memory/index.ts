@@ -17,9 +17,10 @@ import {createTermStore} from './term-store.js'
  * OR query by calling bm25() on every row matching any term, and computes each phrase's IDF by
  * walking its whole doclist; a common word matches most rows, so at 100k rows recall cost 48 ms
  * CPU at p50 and 105 ms at p95 (bench/memory.js). Measured and rejected: `ORDER BY rank LIMIT`
- * (FTS5 still scores every row: 82 ms vs 86 ms), `optimize` (the bulk-built index is already one
- * segment: no change), MaxScore over FTS5 (each FTS5 bm25 call on a query holding a common word
- * walks that word's doclist for its IDF: ≥ 5 ms a call before any row is scored). Kept: every row's
+ * (FTS5 still scores every row, then sorts through a second cursor: 110 ms vs 53 ms CPU for a
+ * common + a rare word), `optimize` (the bulk-built index is already one segment: no change),
+ * MaxScore over FTS5 (any FTS5 bm25 call on a query holding a common word walks that word's
+ * doclist for its IDF: 3.5 ms for 11 rows, and 5.7 ms just to count that word's rows). Kept: every row's
  * FTS5 tokens with their weighted frequencies are stored in `memory_terms` (term-store.ts), an
  * in-memory ranker (ranker.ts) holds them as postings and computes the same bm25 over typed arrays,
  * bit-identical to FTS5's (the tests compare against `recallExhaustive` on generated corpora).
