@@ -77,7 +77,9 @@ function expectSameRanking(index: MemoryIndex, filter: RecallFilter) {
   const label = `${filter.terms.map((t) => t.text + (t.kind === 'prefix' ? '*' : '')).join(' ')} ${JSON.stringify({...filter, terms: undefined})}`
   expect(fast.hits.map((h) => h.id), label).toEqual(exhaustive.hits.map((h) => h.id))
   // The same doubles, not merely close ones: the ranker repeats FTS5's arithmetic in FTS5's order.
-  expect(fast.hits.map((h) => h.score), label).toEqual(exhaustive.hits.map((h) => h.score))
+  // (On arm64 a C compiler may fuse FTS5's multiply-adds, which moves the last bit: close there.)
+  if (process.arch === 'x64') expect(fast.hits.map((h) => h.score), label).toEqual(exhaustive.hits.map((h) => h.score))
+  fast.hits.forEach((hit, i) => expect(hit.score, label).toBeCloseTo(exhaustive.hits[i]!.score, 12))
   expect(fast.total, label).toBe(exhaustive.total)
   return fast
 }

@@ -23,7 +23,7 @@ import {createTermStore} from './term-store.js'
  * doclist for its IDF: 3.5 ms for 11 rows, and 5.7 ms just to count that word's rows). Kept: every row's
  * FTS5 tokens with their weighted frequencies are stored in `memory_terms` (term-store.ts), an
  * in-memory ranker (ranker.ts) holds them as postings and computes the same bm25 over typed arrays,
- * bit-identical to FTS5's (the tests compare against `recallExhaustive` on generated corpora).
+ * bit-identical to FTS5's on x86-64 (tests compare with `recallExhaustive` on generated corpora).
  * Quoted phrases and words FTS5 splits (`resolv.conf`) need positions and stay on FTS5. 100k rows,
  * same machine and run: CPU p50 47.8 → 2.0 ms, p95 104.6 → 3.8 ms. Costs: ~0.2 ms more per
  * stored memory, the file grows ~40%, the ranker takes ~1.2 s CPU to load and ~50–90 MB of typed

@@ -10,7 +10,8 @@
  * count, avgdl = total tokens / rows, IDF_i = ln((N − n_i + 0.5) / (n_i + 0.5)) floored to 1e-6,
  * n_i = rows matching phrase i. `search` adds the same terms in the same phrase order with the
  * same operations, so scores equal FTS5's (a phrase absent from a row adds exactly 0 in FTS5); the
- * logarithm comes from SQLite's ln(), i.e. the same C log() FTS5 calls.
+ * logarithm comes from SQLite's ln(), i.e. the same C log() FTS5 calls. (Where the C compiler fuses
+ * multiply-adds, e.g. arm64, FTS5's doubles can differ in the last bit; ties stay ties either way.)
  */
 
 const K1 = 1.2
