@@ -5,7 +5,7 @@ import type Database from 'better-sqlite3'
  * receives one row, and its fts5vocab('col') view lists (term, column, count); then the row is
  * dropped again. Re-implementing porter + unicode61 in TypeScript would drift from FTS5 in corner
  * cases (diacritics, separators, stemming rules), and a term spelled differently from FTS5's would
- * silently never match. Costs 0.1–0.2 ms per memory, paid once when a memory is indexed.
+ * silently never match. Costs ~75 µs CPU per memory, paid once when a memory is indexed.
  */
 
 /** Column weights of bm25(memories_fts, 3.0, 2.0, 1.0, 1.0) (SPEC §2.1 Memory). */
