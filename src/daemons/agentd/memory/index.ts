@@ -98,6 +98,13 @@ export interface RecallFilter {
   tags?: readonly string[]
 }
 
+/** Ranked hits, the number of filtered matches, and which engine ranked them. */
+export interface RecallResult {
+  hits: RecallHit[]
+  total: number
+  via: 'ranker' | 'fts5'
+}
+
 /** The derived full-text index of the memory files. */
 export interface MemoryIndex {
   readonly path: string
@@ -109,9 +116,9 @@ export interface MemoryIndex {
   files(): IndexedFile[]
   count(): number
   /** The bm25 top hits: the in-memory ranker when every term is one token or prefix, else FTS5. */
-  recall(filter: RecallFilter): {hits: RecallHit[]; total: number}
+  recall(filter: RecallFilter): RecallResult
   /** The same ranking computed by FTS5 alone over every match: the reference `recall` is tested against. */
-  recallExhaustive(filter: RecallFilter): {hits: RecallHit[]; total: number}
+  recallExhaustive(filter: RecallFilter): RecallResult
   /** Loads the ranker now (about 1 s of CPU at 100k memories) rather than at the first recall. */
   warm(): void
   /** SQLite's and FTS5's own integrity checks. */
@@ -270,6 +277,7 @@ function wrap(db: Database.Database, path: string): MemoryIndex {
     if (filter.category !== undefined) params.category = filter.category
     const rows = recallStatement(filter).all(params) as (Row & {total: number})[]
     return {
+      via: 'fts5' as const,
       total: rows[0]?.total ?? 0,
       hits: rows.map(({total: _total, tags, ...row}) => ({...row, tags: JSON.parse(tags) as string[]})),
     }
@@ -277,13 +285,18 @@ function wrap(db: Database.Database, path: string): MemoryIndex {
 
   const recallRanked = (filter: RecallFilter, phrases: RankPhrase[], ranker: Ranker) => {
     const rankFilter: RankFilter = {category: filter.category, fromMs: filter.window?.fromMs, toMs: filter.window?.toMs}
-    if (filter.tags?.length) rankFilter.rowids = new Set(db.prepare(tagSql(filter.tags.length)).pluck().all(tagParams(filter.tags)) as number[])
+    if (filter.tags?.length) {
+      const key = `tags:${filter.tags.length}`
+      let statement = statements.get(key)
+      if (!statement) statements.set(key, (statement = db.prepare(tagSql(filter.tags.length)).pluck()))
+      rankFilter.rowids = new Set(statement.all(tagParams(filter.tags)) as number[])
+    }
     const ranked = ranker.search(phrases, filter.limit, rankFilter)
     const hits = ranked.rowids.map((rowid, i) => {
       const {tags, ...row} = byRowid.get(rowid) as Omit<Row, 'score'>
       return {...row, tags: JSON.parse(tags) as string[], score: ranked.scores[i]!}
     })
-    return {total: ranked.total, hits}
+    return {via: 'ranker' as const, total: ranked.total, hits}
   }
 
   return {
