@@ -64,8 +64,6 @@ export function createMemoryService(deps: MemoryServiceDeps) {
   // in between, a corruption error from SQLite marks the index bad until the next reindex.
   let indexOk = true
   let index = openOrRebuild()
-  // The recall ranker loads once, here, instead of stalling the first recall.
-  index.warm()
 
   let timer: NodeJS.Timeout | undefined
   const schedule = (scanSecs: number) => {
@@ -95,6 +93,9 @@ export function createMemoryService(deps: MemoryServiceDeps) {
       try {
         opened = openMemoryIndex(indexPath)
         if (!opened.check()) reason = 'corrupt'
+        // The recall ranker loads once, here, instead of stalling the first recall; term rows it
+        // cannot read make the index corrupt like any other damage.
+        else opened.warm()
       } catch (error) {
         reason = /version/.test((error as Error).message) ? 'schema' : 'corrupt'
       }
@@ -109,6 +110,7 @@ export function createMemoryService(deps: MemoryServiceDeps) {
     removeIndexFiles(indexPath)
     const fresh = openMemoryIndex(indexPath)
     const count = fillSync(fresh)
+    fresh.warm()
     recordReindex(fresh, count, reason ?? 'missing')
     return fresh
   }
