@@ -26,8 +26,8 @@ import {createTermStore} from './term-store.js'
  * bit-identical to FTS5's on x86-64 (tests compare with `recallExhaustive` on generated corpora).
  * Quoted phrases and words FTS5 splits (`resolv.conf`) need positions and stay on FTS5. 100k rows,
  * same machine and run: CPU p50 47.8 → 2.0 ms, p95 104.6 → 3.8 ms. Costs: ~75 µs CPU more per
- * stored memory, the file grows ~40%, the ranker takes ~1.2 s CPU to load and ~50–90 MB of typed
- * arrays at 100k (0.16 s and ~7 MB at 10k), loaded when the service opens the index.
+ * stored memory, the file grows ~40%, the ranker takes ~1.2 s CPU to load and ~45 MB of typed
+ * arrays at 100k (0.16 s and ~5 MB at 10k), loaded when the service opens the index.
  */
 
 /** Bumped whenever the schema below changes: an index of another version is rebuilt. */
