@@ -136,6 +136,8 @@ export function openMemoryIndex(path: string): MemoryIndex {
     // A derived index: a crash loses at most what the next scan re-reads from the files.
     db.pragma('synchronous = NORMAL')
     db.pragma('busy_timeout = 5000')
+    // The tokenizer probe (tokens.ts) is a temp FTS5 table: keep it off the disk and out of /tmp.
+    db.pragma('temp_store = MEMORY')
     const version = db.pragma('user_version', {simple: true}) as number
     const empty = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as {n: number}).n === 0
     if (empty) {
