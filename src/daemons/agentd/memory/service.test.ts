@@ -1,6 +1,7 @@
 import {appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import Database from 'better-sqlite3'
 import {afterEach, describe, expect, it} from 'vitest'
 import {openLedger, type Ledger} from '../../../lib/ledger/ledger.js'
 import {createLogger} from '../../../lib/log.js'
@@ -190,6 +191,31 @@ describe('memory service', () => {
     expect(fresh.health()).toMatchObject({index_ok: true, memory_count: CORPUS.length})
     expect(QUERIES.map((q) => fresh.recall({max_results: 100, ...q.input}))).toEqual(before)
     expect(env.ledger.query({type: 'memory.reindexed', limit: 10, order: 'desc'}).map((e) => e.payload.reason)).toEqual(expect.arrayContaining(['missing', 'corrupt']))
+  })
+
+  it('rebuilds an index whose ranker terms are missing or unreadable, and of an older version', async () => {
+    // Given a seeded memory store and its recall answers
+    const env = setup()
+    const first = env.open()
+    seed(first, env.setNow)
+    const before = QUERIES.map((q) => first.recall({max_results: 100, ...q.input}))
+    first.close()
+    const indexPath = join(env.base, 'agentd', 'memory-index.db')
+    const damage = (sql: string) => {
+      const db = new Database(indexPath)
+      db.exec(sql)
+      db.close()
+    }
+    // When term rows go missing, the vocabulary loses terms, or the version is the previous one
+    for (const sql of ['DELETE FROM memory_terms WHERE rowid % 2 = 0', 'DELETE FROM memory_vocab WHERE id % 3 = 0', 'PRAGMA user_version = 1']) {
+      damage(sql)
+      const service = env.open()
+      // Then the service rebuilds at start and answers as before
+      expect(service.health()).toMatchObject({index_ok: true, memory_count: CORPUS.length})
+      expect(QUERIES.map((q) => service.recall({max_results: 100, ...q.input}))).toEqual(before)
+      service.close()
+    }
+    expect(env.ledger.query({type: 'memory.reindexed', limit: 10, order: 'desc'}).map((e) => e.payload.reason)).toEqual(['schema', 'corrupt', 'corrupt', 'missing'])
   })
 
   it('follows hand edits and deletions with a scan, and rebuilds on reindex', async () => {

@@ -93,6 +93,9 @@ export function createMemoryService(deps: MemoryServiceDeps) {
       try {
         opened = openMemoryIndex(indexPath)
         if (!opened.check()) reason = 'corrupt'
+        // The recall ranker loads once, here, instead of stalling the first recall; term rows it
+        // cannot read make the index corrupt like any other damage.
+        else opened.warm()
       } catch (error) {
         reason = /version/.test((error as Error).message) ? 'schema' : 'corrupt'
       }
@@ -107,6 +110,7 @@ export function createMemoryService(deps: MemoryServiceDeps) {
     removeIndexFiles(indexPath)
     const fresh = openMemoryIndex(indexPath)
     const count = fillSync(fresh)
+    fresh.warm()
     recordReindex(fresh, count, reason ?? 'missing')
     return fresh
   }
@@ -176,6 +180,7 @@ export function createMemoryService(deps: MemoryServiceDeps) {
     index.close()
     replaceIndexFile(temp, indexPath)
     index = openMemoryIndex(indexPath)
+    index.warm()
     indexOk = true
     // Memories stored while the rebuild ran went to the old index; their files are picked up here.
     scanInto(index)
