@@ -110,6 +110,13 @@ in
     };
 
     users.groups.osmoda-sandbox = { };
+    # The unprivileged user sandboxes run as (SPEC §2.1 "Sandboxes"): an escape lands here. It has no
+    # home, no shell and only its own group, through which it reaches egress's proxy socket.
+    users.users.osmoda-sandbox = {
+      isSystemUser = true;
+      group = "osmoda-sandbox";
+      description = "osmoda sandboxes";
+    };
     users.users.osmoda-egress = lib.mkIf cfg.egress.enable {
       isSystemUser = true;
       # Primary group osmoda: egress.sock is for osmoda clients; the proxy socket is handed to osmoda-sandbox.
