@@ -54,6 +54,20 @@ export interface RunResult {
   durationMs: number
 }
 
+/** A run's outcome in the snake_case fields that shell_exec and sandbox_exec answer with. */
+export function runOutputFields(result: RunResult) {
+  return {
+    exit_code: result.exitCode,
+    signal: result.signal,
+    stdout: result.stdout,
+    stderr: result.stderr,
+    stdout_truncated: result.stdoutTruncated,
+    stderr_truncated: result.stderrTruncated,
+    timed_out: result.timedOut,
+    duration_ms: result.durationMs,
+  }
+}
+
 /** The environment every child starts from (SPEC §1.12), plus `extra`; never SUDO_ASKPASS. */
 export function minimalEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {

@@ -2,7 +2,7 @@ import {stat} from 'node:fs/promises'
 import {resolve as resolvePath} from 'node:path'
 import type {z} from 'zod'
 import {OsmodaError, UsageError} from '../../../lib/errors.js'
-import {minimalEnv, runProcess, type RunResult} from '../../../lib/exec/run.js'
+import {minimalEnv, runOutputFields, runProcess, type RunResult} from '../../../lib/exec/run.js'
 import {which} from '../../../lib/exec/which.js'
 import type {Ledger} from '../../../lib/ledger/ledger.js'
 import type {RequestContext} from '../../../lib/rpc/server.js'
@@ -138,18 +138,7 @@ async function runOnHost(deps: ExecServiceDeps, run: Run, timeoutSecs: number): 
 }
 
 function output(mode: 'sandbox' | 'host', argv: string[], result: RunResult): Output {
-  return {
-    mode,
-    argv,
-    exit_code: result.exitCode,
-    signal: result.signal,
-    stdout: result.stdout,
-    stderr: result.stderr,
-    stdout_truncated: result.stdoutTruncated,
-    stderr_truncated: result.stderrTruncated,
-    timed_out: result.timedOut,
-    duration_ms: result.durationMs,
-  }
+  return {mode, argv, ...runOutputFields(result)}
 }
 
 function checkTimeout(mode: 'sandbox' | 'host', timeoutSecs: number, settings: ExecSettings): void {

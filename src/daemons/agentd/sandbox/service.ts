@@ -3,7 +3,7 @@ import {createHash, type KeyObject} from 'node:crypto'
 import type {z} from 'zod'
 import {parsePermission, verifyCapability, type VerifyFailure} from '../../../lib/capability.js'
 import {DaemonUnavailableError, OsmodaError, PermissionDeniedError, UsageError} from '../../../lib/errors.js'
-import {runProcess} from '../../../lib/exec/run.js'
+import {runOutputFields, runProcess} from '../../../lib/exec/run.js'
 import type {Ledger} from '../../../lib/ledger/ledger.js'
 import type {RequestContext} from '../../../lib/rpc/server.js'
 import type {SandboxExecInput, SandboxExecOutput} from './api.js'
@@ -168,14 +168,7 @@ export function createSandboxService(deps: SandboxServiceDeps) {
     })
     return {
       tier: input.tier,
-      exit_code: result.exitCode,
-      signal: result.signal,
-      stdout: result.stdout,
-      stderr: result.stderr,
-      stdout_truncated: result.stdoutTruncated,
-      stderr_truncated: result.stderrTruncated,
-      timed_out: result.timedOut,
-      duration_ms: result.durationMs,
+      ...runOutputFields(result),
       token_id: tokenId,
       warnings,
     }
