@@ -1,0 +1,119 @@
+import {constants} from 'node:fs'
+import {access, mkdtemp, readlink, realpath, rm, stat} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {basename, dirname, join} from 'node:path'
+import {OsmodaError} from '../../lib/errors.js'
+import {runProcess, type RunResult} from '../../lib/exec/run.js'
+import {which} from '../../lib/exec/which.js'
+import {systemdAvailable} from '../../lib/health-checks.js'
+
+const DIFF_MAX_BYTES = 64 * 1024
+
+/** The generation number N the profile points to (`<profile>-N-link`), or null without one. */
+export async function profileGeneration(profile: string): Promise<number | null> {
+  const target = await readlink(profile).catch(() => null)
+  if (target === null) return null
+  const match = new RegExp(`^${escapeRe(basename(profile))}-(\\d+)-link$`).exec(basename(target))
+  return match ? Number(match[1]) : null
+}
+
+/** `realpath <link>`, or null when the link is missing or dangling. */
+export async function resolveSystem(link: string): Promise<string | null> {
+  return realpath(link).catch(() => null)
+}
+
+/** The system closure of generation N of the profile, or null when that generation does not exist. */
+export async function generationSystem(profile: string, generation: number): Promise<string | null> {
+  return resolveSystem(join(dirname(profile), `${basename(profile)}-${generation}-link`))
+}
+
+/** True when `system` holds an executable `bin/switch-to-configuration`. */
+export async function hasActivation(system: string): Promise<boolean> {
+  const file = join(system, 'bin', 'switch-to-configuration')
+  const info = await stat(file).catch(() => null)
+  if (!info?.isFile()) return false
+  return access(file, constants.X_OK).then(
+    () => true,
+    () => false,
+  )
+}
+
+/** True when this host can manage Nix profiles (`nix-env` on PATH). */
+export async function nixAvailable(): Promise<boolean> {
+  return (await which('nix-env')) !== null
+}
+
+/** What an activation or rebuild step did. */
+export interface StepResult {
+  ok: boolean
+  exitCode: number | null
+  detail: string
+}
+
+/** A short human account of a finished child. */
+export function describeRun(result: RunResult): string {
+  if (result.timedOut) return `timed out after ${result.durationMs} ms`
+  if (result.aborted) return 'aborted'
+  const tail = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-3).join(' | ').slice(0, 400)
+  return `exit ${result.exitCode ?? `signal ${result.signal}`}${tail ? `: ${tail}` : ''}`
+}
+
+/**
+ * Runs argv as a privileged mutation (SPEC §1.12): a transient unit `unit` via systemd-run when
+ * systemd is PID 1 (it survives watch's restart and is killed as a cgroup at the deadline), else
+ * directly in its own process group with the same deadline.
+ */
+export async function runMutation(argv: string[], unit: string, timeoutMs: number): Promise<StepResult> {
+  const secs = Math.ceil(timeoutMs / 1000)
+  const full = systemdAvailable() ? ['systemd-run', '--quiet', '--collect', '--wait', `--unit=${unit}`, `--property=RuntimeMaxSec=${secs}`, '--', ...argv] : argv
+  // The unit's RuntimeMaxSec ends the activation; our own deadline only stops waiting a little later.
+  const result = await runProcess(full, {timeoutMs: timeoutMs + (full === argv ? 0 : 5000), maxOutputBytes: 16_384})
+  return {ok: result.exitCode === 0 && !result.timedOut, exitCode: result.exitCode, detail: describeRun(result)}
+}
+
+/** `<system>/bin/switch-to-configuration <action>` as a mutation. */
+export function switchToConfiguration(system: string, action: 'test' | 'boot', unit: string, timeoutMs: number): Promise<StepResult> {
+  return runMutation([join(system, 'bin', 'switch-to-configuration'), action], unit, timeoutMs)
+}
+
+/** Builds a NixOS system (`nixos-rebuild build [--flake ref]`) in a temp dir; resolves with the store path. */
+export async function buildSystem(flake: string | null, timeoutMs: number): Promise<{system: string | null; detail: string}> {
+  if (!(await which('nixos-rebuild'))) return {system: null, detail: 'nixos-rebuild is not installed on this host'}
+  const dir = await mkdtemp(join(tmpdir(), 'osmoda-switch-build-'))
+  try {
+    const result = await runProcess(['nixos-rebuild', 'build', ...(flake ? ['--flake', flake] : [])], {cwd: dir, timeoutMs, maxOutputBytes: 65_536})
+    if (result.exitCode !== 0 || result.timedOut) return {system: null, detail: `nixos-rebuild build failed: ${describeRun(result)}`}
+    const system = await resolveSystem(join(dir, 'result'))
+    return system ? {system, detail: 'built'} : {system: null, detail: 'nixos-rebuild build left no result link'}
+  } finally {
+    await rm(dir, {recursive: true, force: true})
+  }
+}
+
+/** `nix store diff-closures previous target`, capped at 64 KiB. */
+export async function diffClosures(previous: string, target: string, timeoutMs: number): Promise<string> {
+  if (!(await which('nix'))) return 'diff unavailable: the nix command is not installed'
+  const result = await runProcess(['nix', '--extra-experimental-features', 'nix-command', 'store', 'diff-closures', previous, target], {timeoutMs, maxOutputBytes: DIFF_MAX_BYTES})
+  if (result.exitCode !== 0) return `diff unavailable: ${describeRun(result)}`
+  return result.stdout
+}
+
+/**
+ * Makes the switch permanent in the profile: `nix-env -p <profile> --set <system>` or
+ * `--switch-generation N`. Resolves with the generation the profile now points to.
+ */
+export async function setProfile(profile: string, to: {system: string} | {generation: number}, timeoutMs: number): Promise<{generation: number | null; detail: string; ok: boolean}> {
+  const argv = 'system' in to ? ['nix-env', '-p', profile, '--set', to.system] : ['nix-env', '-p', profile, '--switch-generation', String(to.generation)]
+  const result = await runProcess(argv, {timeoutMs, maxOutputBytes: 16_384})
+  if (result.exitCode !== 0 || result.timedOut) return {ok: false, generation: null, detail: `${argv.slice(0, 4).join(' ')} failed: ${describeRun(result)}`}
+  return {ok: true, generation: await profileGeneration(profile), detail: 'profile updated'}
+}
+
+/** The error for a nixos target on a host that cannot switch. */
+export function nixUnavailable(message: string, hint: string): OsmodaError {
+  return new OsmodaError('NIX_UNAVAILABLE', message, {hint})
+}
+
+function escapeRe(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
