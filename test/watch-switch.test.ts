@@ -4,7 +4,7 @@
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {readFileSync, realpathSync} from 'node:fs'
 import {join} from 'node:path'
-import {watchApi, type SwitchSession} from '../src/daemons/watch/api.js'
+import {FINAL_STATUSES, watchApi, type SwitchSession} from '../src/daemons/watch/api.js'
 import {openLedger} from '../src/lib/ledger/ledger.js'
 import {testEnv, type DaemonProcess, type TestEnv} from './helpers/env.js'
 import {scratchHost, type ScratchHost} from './helpers/nix-systems.js'
@@ -17,29 +17,41 @@ let host: ScratchHost
 let initial: string
 const daemons: DaemonProcess[] = []
 
-beforeEach(async () => {
-  if (nix.skip) return
-  env = await testEnv()
-  host = await scratchHost(env.base)
-  // Given a running system A, generation 1 of the scratch profile, serving on its port
-  initial = host.system('serve', 'A')
+/** A test installation with agentd and watch over a scratch host running system A (generation 1). */
+async function setup() {
+  const env = await testEnv()
+  const host = await scratchHost(env.base)
+  const initial = host.system('serve', 'A')
   host.setProfile(initial)
   host.activate(initial)
-  daemons.push(await env.start('agentd'))
-  daemons.push(await env.start('watch', host.watchEnv))
+  const agentd = await env.start('agentd')
+  const watch = await env.start('watch', host.watchEnv)
+  return {env, host, initial, daemons: [agentd, watch]}
+}
+
+async function teardown(installation: {env: TestEnv; host: ScratchHost; daemons: DaemonProcess[]}) {
+  for (const d of installation.daemons.splice(0)) await d.stop('SIGKILL')
+  installation.host.stopService()
+  await installation.env.cleanup()
+}
+
+beforeEach(async () => {
+  if (nix.skip) return
+  // Given a running system A, generation 1 of the scratch profile, serving on its port
+  const installation = await setup()
+  ;({env, host, initial} = installation)
+  daemons.push(...installation.daemons)
 })
 
 afterEach(async () => {
   if (nix.skip) return
-  for (const d of daemons.splice(0)) await d.stop('SIGKILL')
-  host.stopService()
-  await env.cleanup()
+  await teardown({env, host, daemons})
 })
 
 const watch = () => env.client('watch', watchApi)
 
-async function until(id: string, done: (s: SwitchSession) => boolean, ms = 60_000): Promise<SwitchSession> {
-  const client = watch()
+async function until(id: string, done: (s: SwitchSession) => boolean, ms = 60_000, on: TestEnv = env): Promise<SwitchSession> {
+  const client = on.client('watch', watchApi)
   const deadline = Date.now() + ms
   try {
     for (;;) {
@@ -54,8 +66,8 @@ async function until(id: string, done: (s: SwitchSession) => boolean, ms = 60_00
 }
 
 /** The switch.* story of one session, in ledger order. */
-function story(id: string): string[] {
-  const ledger = openLedger(env.paths.ledgerDb, {readonly: true})
+function story(id: string, on: TestEnv = env): string[] {
+  const ledger = openLedger(on.paths.ledgerDb, {readonly: true})
   try {
     return ledger
       .query({type: 'switch.*', limit: 1000, order: 'asc'})
@@ -188,5 +200,55 @@ describe.skipIf(nix.skip)('SafeSwitch on Nix store paths', () => {
     const event = ledger.query({type: 'switch.committed', limit: 10, order: 'asc'}).find((e) => e.payload.switch_id === begun.id)
     ledger.close()
     expect(event).toMatchObject({actor: 'agent:ops', payload: {target_generation: 2}})
+  }, 60_000)
+
+  it('after a SIGKILL during probation, a restarted watch resumes with the persisted deadline (commits) or, past it with failing checks, rolls back', async () => {
+    // Given two installations, each with a session in probation (TTL 30 s)
+    const other = await setup()
+    try {
+      const good = host.system('serve', 'R1')
+      const bad = other.host.system('serve', 'R2')
+      const first = await watch().switchBegin({plan: 'survive a crash', target: {type: 'nixos', source: {store_path: good}}, health_checks: [host.check], ttl_secs: 30, ...fast})
+      const second = await other.env
+        .client('watch', watchApi)
+        .switchBegin({plan: 'crash then fail', target: {type: 'nixos', source: {store_path: bad}}, health_checks: [other.host.check], ttl_secs: 30, failure_threshold: 100, ...fast})
+      const inProbation = await until(first.id, (s) => s.status === 'probation' && s.last_check_at !== null)
+      const otherProbation = await until(second.id, (s) => s.status === 'probation' && s.last_check_at !== null, 60_000, other.env)
+      // When watch is SIGKILLed in both
+      await daemons[1]!.stop('SIGKILL')
+      await other.daemons[1]!.stop('SIGKILL')
+      // And in the second the service dies while watch is down, and the TTL passes before watch starts again
+      other.host.stopService()
+      daemons[1] = await env.start('watch', host.watchEnv)
+      await new Promise((r) => setTimeout(r, Date.parse(otherProbation.probation_ends_at as string) - Date.now() + 500))
+      other.daemons[1] = await other.env.start('watch', other.host.watchEnv)
+      // Then the first resumes and commits at its original deadline
+      const committed = await until(first.id, (s) => FINAL_STATUSES.includes(s.status))
+      expect(committed).toMatchObject({status: 'committed', probation_ends_at: inProbation.probation_ends_at, activated_at: inProbation.activated_at, target_generation: 2})
+      expect(Date.parse(committed.ended_at as string)).toBeGreaterThanOrEqual(Date.parse(inProbation.probation_ends_at as string))
+      expect(story(first.id)).toEqual(['switch.began', 'switch.activated', 'switch.resumed', 'switch.committed'])
+      // And the second, past its TTL without a passing verdict, rolls back to the recorded system
+      const rolled = await until(second.id, (s) => FINAL_STATUSES.includes(s.status), 60_000, other.env)
+      expect(rolled.status, rolled.reason ?? '').toBe('rolled_back')
+      expect(rolled.reason).toMatch(/probation ended with failing checks/)
+      expect(other.host.current()).toBe(rolled.previous_system)
+      expect(story(second.id, other.env)).toEqual(['switch.began', 'switch.activated', 'switch.resumed', 'switch.check_failed', 'switch.rolling_back', 'switch.rolled_back'])
+    } finally {
+      await teardown(other)
+    }
+  }, 120_000)
+
+  it('marks a session rolled back (reboot_during_probation) when the running system is no longer the target after a restart', async () => {
+    const next = host.system('serve', 'S')
+    const begun = await watch().switchBegin({plan: 'then reboot', target: {type: 'nixos', source: {store_path: next}}, health_checks: [host.check], ttl_secs: 300, ...fast})
+    await until(begun.id, (s) => s.status === 'probation')
+    // When the host "reboots" into the boot default (the previous system) while watch is down
+    await daemons[1]!.stop('SIGKILL')
+    host.activate(initial)
+    daemons[1] = await env.start('watch', host.watchEnv)
+    // Then the session is rolled back with that reason and nothing is activated again
+    const session = await until(begun.id, (s) => FINAL_STATUSES.includes(s.status))
+    expect(session).toMatchObject({status: 'rolled_back', reason: 'reboot_during_probation'})
+    expect(story(begun.id)).toEqual(['switch.began', 'switch.activated', 'switch.rolled_back'])
   }, 60_000)
 })

@@ -2,7 +2,7 @@
 // bin/switch-to-configuration starts or stops a small local HTTP service and points a scratch
 // current-system link at itself, and a scratch profile whose generations are real nix-env ones.
 import {execFileSync} from 'node:child_process'
-import {chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer} from 'node:net'
 import {join} from 'node:path'
 
@@ -106,6 +106,8 @@ esac
       } catch {
         // Already gone.
       }
+      // A killed service may linger as a zombie where PID 1 does not reap, and `kill -0` would still find it.
+      rmSync(pidFile, {force: true})
     },
   }
   return host
