@@ -2,6 +2,7 @@ import {spawn, type ChildProcess} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {agentdApi} from '../src/daemons/agentd/api.js'
+import {watchApi} from '../src/daemons/watch/api.js'
 import {backoffMs} from '../src/lib/supervisor.js'
 import {BIN, testEnv, type TestEnv} from './helpers/env.js'
 
@@ -65,6 +66,7 @@ describe('osmoda up', () => {
     await until(async () => run.stderr().includes('osmoda is up'))
     const health = await env.client('agentd', agentdApi).health()
     expect(health.pid).toBe(run.child.pid)
+    expect((await env.client('watch', watchApi).health()).pid).toBe(run.child.pid)
     run.child.kill('SIGTERM')
     expect(await run.exited).toBe(0)
     expect(existsSync(env.paths.socket('agentd'))).toBe(false)
