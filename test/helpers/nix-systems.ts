@@ -55,7 +55,8 @@ export async function scratchHost(base: string): Promise<ScratchHost> {
   const link = join(dir, 'current-system')
   const pidFile = join(dir, 'service.pid')
   let count = 0
-  const serviceJs = `require('fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid));require('http').createServer((q,r)=>r.end('ok')).listen(${port},'127.0.0.1')`
+  // The pid file appears once the port listens: activation returns with the service up, as systemd's would.
+  const serviceJs = `require('http').createServer((q,r)=>r.end('ok')).listen(${port},'127.0.0.1',()=>require('fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)))`
   const start = `if [ -f ${pidFile} ] && kill -0 "$(cat ${pidFile})" 2>/dev/null; then :; else setsid -f ${process.execPath} -e "${serviceJs.replace(/"/g, '\\"')}" </dev/null >/dev/null 2>&1; for i in $(seq 1 50); do [ -f ${pidFile} ] && break; sleep 0.05; done; fi`
   const stop = `if [ -f ${pidFile} ]; then kill "$(cat ${pidFile})" 2>/dev/null || true; rm -f ${pidFile}; fi`
   const host: ScratchHost = {
