@@ -129,6 +129,35 @@ describe('approval gate for the agent', () => {
     agent.close()
   }, 40_000)
 
+  it('an approval asked for up front with approval_request matches the later safe_switch_begin call', async () => {
+    const {target} = change('good')
+    const args = {plan: 'asked first', target, baseline_checks: false}
+    // Given the agent asks agentd up front for exactly this call, and the operator approves
+    const agentAtAgentd = env.client('agentd', agentdApi, 'agent', {'x-osmoda-agent-id': 'ops'})
+    const approval = await agentAtAgentd.approvalRequest({reason: 'tune a setting', tool: 'safe_switch_begin', arguments: args})
+    expect(approval).toMatchObject({operation: 'safe_switch_begin', daemon: 'watch', path: '/switch/begin', status: 'pending'})
+    await env.client('agentd', agentdApi).approvalApprove({id: approval.id})
+    // When the agent makes the call with the approval id
+    const agent = env.client('watch', watchApi, 'agent', {'x-osmoda-agent-id': 'ops'})
+    const begun = await agent.switchBegin({...args, approval_id: approval.id})
+    // Then it runs: the digest watch sends equals the one agentd resolved from the tool call
+    expect(begun.actor).toBe('agent:ops')
+    await until(begun.id, (s) => s.status === 'probation')
+    // And the operator's CLI shows and rolls it back
+    const status = await env.cli(['switch', 'status', begun.id, '--json'])
+    expect(status.json.result).toMatchObject({id: begun.id, status: 'probation'})
+    const listed = await env.cli(['switch', 'list', '--status', 'probation', '--json'])
+    expect(listed.json.result.switches.map((s: {id: string}) => s.id)).toEqual([begun.id])
+    const rolled = await env.cli(['switch', 'rollback', begun.id, '--reason', 'done', '--json'])
+    expect(rolled.exitCode, rolled.stderr).toBe(0)
+    expect(rolled.json.result).toMatchObject({status: 'rolled_back', reason: 'done'})
+    const again = await env.cli(['switch', 'commit', begun.id, '--json'])
+    expect(again.exitCode).toBe(1)
+    expect(again.json.error).toMatchObject({code: 'CONFLICT', details: {state: 'rolled_back'}})
+    agent.close()
+    agentAtAgentd.close()
+  }, 40_000)
+
   it('answers 503 DAEMON_UNAVAILABLE to a gated agent request while agentd is down', async () => {
     await agentd?.stopClean()
     agentd = null
