@@ -251,4 +251,22 @@ describe.skipIf(nix.skip)('SafeSwitch on Nix store paths', () => {
     expect(session).toMatchObject({status: 'rolled_back', reason: 'reboot_during_probation'})
     expect(story(begun.id)).toEqual(['switch.began', 'switch.activated', 'switch.rolled_back'])
   }, 60_000)
+
+  it('after a SIGKILL during activation, a restarted watch stops the orphaned activation and rolls back to the recorded system', async () => {
+    // Given a system whose activation takes 4 s before it changes anything
+    const slow = host.system('slow', 'T')
+    const begun = await watch().switchBegin({plan: 'slow activation', target: {type: 'nixos', source: {store_path: slow}}, health_checks: [host.check], ...fast})
+    await until(begun.id, (s) => s.status === 'activating')
+    await new Promise((r) => setTimeout(r, 300))
+    // When watch is SIGKILLed mid-activation and started again
+    await daemons[1]!.stop('SIGKILL')
+    daemons[1] = await env.start('watch', host.watchEnv)
+    // Then the session is rolled back to A
+    const session = await until(begun.id, (s) => FINAL_STATUSES.includes(s.status))
+    expect(session).toMatchObject({status: 'rolled_back', reason: 'watch restarted during activation'})
+    // And the old activation never completes afterwards: A is still running once its 4 s have passed
+    await new Promise((r) => setTimeout(r, 4500))
+    expect(host.current()).toBe(initial)
+    expect(story(begun.id)).toEqual(['switch.began', 'switch.rolling_back', 'switch.rolled_back'])
+  }, 60_000)
 })

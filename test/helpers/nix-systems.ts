@@ -7,7 +7,7 @@ import {createServer} from 'node:net'
 import {join} from 'node:path'
 
 /** What a test system's activation does. */
-export type Behaviour = 'serve' | 'stop' | 'exit4'
+export type Behaviour = 'serve' | 'stop' | 'exit4' | 'slow'
 
 /** A scratch NixOS-like host: a profile, a current-system link and a service on a port. */
 export interface ScratchHost {
@@ -70,13 +70,16 @@ export async function scratchHost(base: string): Promise<ScratchHost> {
       const src = join(dir, `src-${++count}`, 'system')
       mkdirSync(join(src, 'bin'), {recursive: true})
       const action = behaviour === 'serve' ? start : behaviour === 'stop' ? stop : ':'
+      // `slow` takes 4 s before it changes anything, then serves.
+      const delay = behaviour === 'slow' ? 'sleep 4' : ':'
       const script = `#!/bin/sh
 set -u
 self=$(dirname "$(dirname "$(readlink -f "$0")")")
 case "$1" in
   test)
+    ${delay}
     ln -sfn "$self" ${link}.new && mv -T ${link}.new ${link}
-    ${action}
+    ${behaviour === 'slow' ? start : action}
     exit ${behaviour === 'exit4' ? 4 : 0}
     ;;
   boot)

@@ -1,4 +1,4 @@
-import {constants} from 'node:fs'
+import {constants, readFileSync} from 'node:fs'
 import {access, mkdtemp, readlink, realpath, rm, stat} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {basename, dirname, join} from 'node:path'
@@ -59,21 +59,79 @@ export function describeRun(result: RunResult): string {
 }
 
 /**
+ * Where a running mutation can be found again after watch restarts: its transient unit, or its
+ * process group with the leader's start time (so a recycled pid is never signalled).
+ */
+export interface MutationHandle {
+  unit: string
+  pid: number | null
+  start: string | null
+}
+
+/**
  * Runs argv as a privileged mutation (SPEC §1.12): a transient unit `unit` via systemd-run when
  * systemd is PID 1 (it survives watch's restart and is killed as a cgroup at the deadline), else
- * directly in its own process group with the same deadline.
+ * directly in its own process group with the same deadline. `onStart` receives the handle to
+ * persist before the mutation can have done anything.
  */
-export async function runMutation(argv: string[], unit: string, timeoutMs: number): Promise<StepResult> {
+export async function runMutation(argv: string[], unit: string, timeoutMs: number, onStart?: (handle: MutationHandle) => void): Promise<StepResult> {
   const secs = Math.ceil(timeoutMs / 1000)
   const full = systemdAvailable() ? ['systemd-run', '--quiet', '--collect', '--wait', `--unit=${unit}`, `--property=RuntimeMaxSec=${secs}`, '--', ...argv] : argv
   // The unit's RuntimeMaxSec ends the activation; our own deadline only stops waiting a little later.
-  const result = await runProcess(full, {timeoutMs: timeoutMs + (full === argv ? 0 : 5000), maxOutputBytes: 16_384})
+  const result = await runProcess(full, {
+    timeoutMs: timeoutMs + (full === argv ? 0 : 5000),
+    maxOutputBytes: 16_384,
+    onSpawn: (pid) => onStart?.({unit, pid, start: processStart(pid)}),
+  })
   return {ok: result.exitCode === 0 && !result.timedOut, exitCode: result.exitCode, detail: describeRun(result)}
 }
 
 /** `<system>/bin/switch-to-configuration <action>` as a mutation. */
-export function switchToConfiguration(system: string, action: 'test' | 'boot', unit: string, timeoutMs: number): Promise<StepResult> {
-  return runMutation([join(system, 'bin', 'switch-to-configuration'), action], unit, timeoutMs)
+export function switchToConfiguration(system: string, action: 'test' | 'boot', unit: string, timeoutMs: number, onStart?: (handle: MutationHandle) => void): Promise<StepResult> {
+  return runMutation([join(system, 'bin', 'switch-to-configuration'), action], unit, timeoutMs, onStart)
+}
+
+/**
+ * Stops a mutation a previous watch left running (its activation must not finish after the
+ * rollback that replaces it): the transient unit under systemd, else the process group, SIGTERM
+ * then SIGKILL after 2 s. Resolves with what it did.
+ */
+export async function stopMutation(handle: MutationHandle): Promise<string> {
+  if (systemdAvailable()) {
+    const result = await runProcess(['systemctl', 'stop', `${handle.unit}.service`], {timeoutMs: 30_000})
+    return `systemctl stop ${handle.unit}: ${describeRun(result)}`
+  }
+  if (handle.pid === null || handle.start === null || processStart(handle.pid) !== handle.start) return 'not running'
+  const alive = () => {
+    try {
+      process.kill(-(handle.pid as number), 0)
+      return true
+    } catch {
+      return false
+    }
+  }
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-(handle.pid as number), sig)
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  signal('SIGTERM')
+  for (let waited = 0; waited < 2000 && alive(); waited += 100) await new Promise((resolve) => setTimeout(resolve, 100))
+  if (alive()) signal('SIGKILL')
+  return `stopped process group ${handle.pid}`
+}
+
+/** The start time (clock ticks since boot, /proc/<pid>/stat field 22) of a process, or null. */
+export function processStart(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // Fields after the command name, which sits in parentheses and may contain spaces.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null
+  } catch {
+    return null
+  }
 }
 
 /** Builds a NixOS system (`nixos-rebuild build [--flake ref]`) in a temp dir; resolves with the store path. */

@@ -35,6 +35,8 @@ export function openWatchDb(paths: OsmodaPaths): Db {
 /** What the daemon keeps about a session but never returns: originals of edited files. */
 export interface SessionPrivate {
   originals?: {path: string; content: string | null; mode: number | null}[]
+  /** The mutation (activation, apply/revert step) running right now, to stop after a restart. */
+  mutation?: {unit: string; pid: number | null; start: string | null} | null
 }
 
 /** SQL for switch sessions; every write is one transaction (synchronous=FULL: fsynced at commit). */

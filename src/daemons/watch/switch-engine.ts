@@ -7,7 +7,7 @@ import type {RequestContext} from '../../lib/rpc/server.js'
 import type {CheckResult, SwitchSession, Target} from './api.js'
 import type {WatchConfig} from './config.js'
 import {applyEdits, restoreEdits} from './edits.js'
-import {buildSystem, diffClosures, generationSystem, resolveSystem, runMutation, setProfile, switchToConfiguration, type StepResult} from './nix.js'
+import {buildSystem, diffClosures, generationSystem, resolveSystem, runMutation, setProfile, stopMutation, switchToConfiguration, type MutationHandle, type StepResult} from './nix.js'
 import type {SwitchStore} from './store.js'
 
 /** The verdicts of one probation tick. */
@@ -61,6 +61,8 @@ export function createSwitchEngine(deps: SwitchEngineDeps) {
   }
   const event = (type: string, actor: string, payload: Record<string, unknown>) => ledger.append({type, actor, payload})
   const timeoutMs = (key: 'activationTimeoutSecs' | 'buildTimeoutSecs') => deps.settings()[key] * 1000
+  // Persisted as soon as a mutation starts, so a restarted watch can stop it before rolling back.
+  const keep = (id: string) => (mutation: MutationHandle) => store.savePrivate(id, {...store.getPrivate(id), mutation})
 
   const runChecks = async (session: SwitchSession): Promise<CheckResults> => {
     const timeouts = deps.settings().checkTimeouts
@@ -72,7 +74,7 @@ export function createSwitchEngine(deps: SwitchEngineDeps) {
   const runSteps = async (id: string, kind: 'apply' | 'revert', steps: {command: string; args: string[]}[]): Promise<StepResult[]> => {
     const results: StepResult[] = []
     for (const [i, step] of steps.entries()) {
-      const result = await runMutation([step.command, ...step.args], `osmoda-switch-${id}-${kind}-${i}`, timeoutMs('activationTimeoutSecs'))
+      const result = await runMutation([step.command, ...step.args], `osmoda-switch-${id}-${kind}-${i}`, timeoutMs('activationTimeoutSecs'), keep(id))
       results.push({...result, detail: `${step.command}: ${result.detail}`})
       if (!result.ok && kind === 'apply') break
     }
@@ -103,7 +105,7 @@ export function createSwitchEngine(deps: SwitchEngineDeps) {
     let targetSystem: string | null = null
     if (target.type === 'nixos') {
       try {
-        if (target.edits?.length) applyEdits(target.edits, (originals) => store.savePrivate(id, {originals}))
+        if (target.edits?.length) applyEdits(target.edits, (originals) => store.savePrivate(id, {...store.getPrivate(id), originals}))
       } catch (error) {
         restoreEdits(store.getPrivate(id).originals ?? [])
         return fail(id, `could not write the edits: ${(error as Error).message}`)
@@ -130,7 +132,7 @@ export function createSwitchEngine(deps: SwitchEngineDeps) {
     update(id, {status: 'activating', target_system: targetSystem})
     let failure: string | null = null
     if (target.type === 'nixos' && targetSystem) {
-      const result = await switchToConfiguration(targetSystem, 'test', `osmoda-switch-${id}`, timeoutMs('activationTimeoutSecs'))
+      const result = await switchToConfiguration(targetSystem, 'test', `osmoda-switch-${id}`, timeoutMs('activationTimeoutSecs'), keep(id))
       if (!result.ok) failure = `activation failed (${result.exitCode === 4 ? 'exit 4: units failed' : result.detail})`
     } else if (target.type === 'commands') {
       const failed = (await runSteps(id, 'apply', target.apply)).find((r) => !r.ok)
@@ -155,7 +157,7 @@ export function createSwitchEngine(deps: SwitchEngineDeps) {
       const set = await setProfile(config.systemProfile, to, timeoutMs('activationTimeoutSecs'))
       if (!set.ok) return rollbackLocked(id, `commit failed: ${set.detail}`, actor)
       generation = set.generation
-      const boot = await switchToConfiguration(session.target_system, 'boot', `osmoda-switch-${id}-boot`, timeoutMs('activationTimeoutSecs'))
+      const boot = await switchToConfiguration(session.target_system, 'boot', `osmoda-switch-${id}-boot`, timeoutMs('activationTimeoutSecs'), keep(id))
       if (!boot.ok) {
         reason = `committed, but the boot default was not updated: ${boot.detail}`
         event('notification.requested', 'watch', {source: 'watch', severity: 'warning', title: `switch ${id}: boot entry not updated`, message: reason})
@@ -179,7 +181,7 @@ export function createSwitchEngine(deps: SwitchEngineDeps) {
       }
       const config = deps.settings()
       if (session.previous_system) {
-        const result = await switchToConfiguration(session.previous_system, 'test', `osmoda-switch-${id}-rollback`, timeoutMs('activationTimeoutSecs'))
+        const result = await switchToConfiguration(session.previous_system, 'test', `osmoda-switch-${id}-rollback`, timeoutMs('activationTimeoutSecs'), keep(id))
         if (!result.ok) problems.push(`activating ${session.previous_system}: ${result.detail}`)
         const current = await resolveSystem(config.currentSystemLink)
         if (current !== session.previous_system) problems.push(`${config.currentSystemLink} is ${current ?? 'missing'}, expected ${session.previous_system}`)
@@ -308,7 +310,14 @@ export function createSwitchEngine(deps: SwitchEngineDeps) {
           }),
         )
       } else if (session.status === 'activating' || session.status === 'rolling_back') {
-        track(serialize(() => rollbackLocked(id, session.status === 'activating' ? 'watch restarted during activation' : (session.reason ?? 'watch restarted during rollback'), 'watch')))
+        track(
+          serialize(async () => {
+            // The previous watch's activation (or rollback) may still be running: it must not finish after ours.
+            const mutation = store.getPrivate(id).mutation
+            if (mutation) log.info('stopping the interrupted mutation', {switch_id: id, result: await stopMutation(mutation)})
+            return rollbackLocked(id, session.status === 'activating' ? 'watch restarted during activation' : (session.reason ?? 'watch restarted during rollback'), 'watch')
+          }),
+        )
       } else if (session.status === 'probation') {
         const current = await resolveSystem(deps.settings().currentSystemLink)
         if (session.target.type === 'nixos' && current !== session.target_system) {

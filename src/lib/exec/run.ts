@@ -32,6 +32,8 @@ export interface RunOptions {
   maxOutputBytes?: number
   /** Written to stdin, which is then closed; without it stdin is /dev/null. */
   input?: string | Buffer
+  /** Called with the child's pid (= its process group id) once it is spawned. */
+  onSpawn?: (pid: number) => void
 }
 
 /** What a finished child did. */
@@ -90,6 +92,7 @@ export async function runProcess(argv: readonly string[], options: RunOptions): 
     // Node throws synchronously for bad arguments (a NUL byte) and for errors such as E2BIG.
     throw spawnError(error as NodeJS.ErrnoException, [...argv])
   }
+  if (child.pid !== undefined) options.onSpawn?.(child.pid)
   return superviseChild(child, [...argv], options, started)
 }
 
