@@ -269,4 +269,19 @@ describe.skipIf(nix.skip)('SafeSwitch on Nix store paths', () => {
     expect(host.current()).toBe(initial)
     expect(story(begun.id)).toEqual(['switch.began', 'switch.rolling_back', 'switch.rolled_back'])
   }, 60_000)
+
+  it('a SIGTERM during activation stops watch at once, and the next start rolls the interrupted switch back', async () => {
+    const slow = host.system('slow', 'U')
+    const begun = await watch().switchBegin({plan: 'stop me', target: {type: 'nixos', source: {store_path: slow}}, health_checks: [host.check], ...fast})
+    await until(begun.id, (s) => s.status === 'activating')
+    // When watch is asked to stop mid-activation
+    const started = Date.now()
+    await daemons[1]!.stopClean()
+    // Then it exits cleanly without waiting for the 4 s activation, leaving the session to resume
+    expect(Date.now() - started).toBeLessThan(3500)
+    daemons[1] = await env.start('watch', host.watchEnv)
+    const session = await until(begun.id, (s) => FINAL_STATUSES.includes(s.status))
+    expect(session).toMatchObject({status: 'rolled_back', reason: 'watch restarted during activation'})
+    expect(host.current()).toBe(initial)
+  }, 60_000)
 })

@@ -74,21 +74,22 @@ export interface MutationHandle {
  * directly in its own process group with the same deadline. `onStart` receives the handle to
  * persist before the mutation can have done anything.
  */
-export async function runMutation(argv: string[], unit: string, timeoutMs: number, onStart?: (handle: MutationHandle) => void): Promise<StepResult> {
+export async function runMutation(argv: string[], unit: string, timeoutMs: number, onStart?: (handle: MutationHandle) => void, signal?: AbortSignal): Promise<StepResult> {
   const secs = Math.ceil(timeoutMs / 1000)
   const full = systemdAvailable() ? ['systemd-run', '--quiet', '--collect', '--wait', `--unit=${unit}`, `--property=RuntimeMaxSec=${secs}`, '--', ...argv] : argv
   // The unit's RuntimeMaxSec ends the activation; our own deadline only stops waiting a little later.
   const result = await runProcess(full, {
     timeoutMs: timeoutMs + (full === argv ? 0 : 5000),
     maxOutputBytes: 16_384,
+    signal,
     onSpawn: (pid) => onStart?.({unit, pid, start: processStart(pid)}),
   })
   return {ok: result.exitCode === 0 && !result.timedOut, exitCode: result.exitCode, detail: describeRun(result)}
 }
 
 /** `<system>/bin/switch-to-configuration <action>` as a mutation. */
-export function switchToConfiguration(system: string, action: 'test' | 'boot', unit: string, timeoutMs: number, onStart?: (handle: MutationHandle) => void): Promise<StepResult> {
-  return runMutation([join(system, 'bin', 'switch-to-configuration'), action], unit, timeoutMs, onStart)
+export function switchToConfiguration(system: string, action: 'test' | 'boot', unit: string, timeoutMs: number, onStart?: (handle: MutationHandle) => void, signal?: AbortSignal): Promise<StepResult> {
+  return runMutation([join(system, 'bin', 'switch-to-configuration'), action], unit, timeoutMs, onStart, signal)
 }
 
 /**
@@ -135,11 +136,11 @@ export function processStart(pid: number): string | null {
 }
 
 /** Builds a NixOS system (`nixos-rebuild build [--flake ref]`) in a temp dir; resolves with the store path. */
-export async function buildSystem(flake: string | null, timeoutMs: number): Promise<{system: string | null; detail: string}> {
+export async function buildSystem(flake: string | null, timeoutMs: number, signal?: AbortSignal): Promise<{system: string | null; detail: string}> {
   if (!(await which('nixos-rebuild'))) return {system: null, detail: 'nixos-rebuild is not installed on this host'}
   const dir = await mkdtemp(join(tmpdir(), 'osmoda-switch-build-'))
   try {
-    const result = await runProcess(['nixos-rebuild', 'build', ...(flake ? ['--flake', flake] : [])], {cwd: dir, timeoutMs, maxOutputBytes: 65_536})
+    const result = await runProcess(['nixos-rebuild', 'build', ...(flake ? ['--flake', flake] : [])], {cwd: dir, timeoutMs, maxOutputBytes: 65_536, signal})
     if (result.exitCode !== 0 || result.timedOut) return {system: null, detail: `nixos-rebuild build failed: ${describeRun(result)}`}
     const system = await resolveSystem(join(dir, 'result'))
     return system ? {system, detail: 'built'} : {system: null, detail: 'nixos-rebuild build left no result link'}

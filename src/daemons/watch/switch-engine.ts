@@ -45,7 +45,10 @@ export function createSwitchEngine(deps: SwitchEngineDeps) {
     return run
   }
   const track = (task: Promise<unknown>) => {
-    const guarded = task.catch((error: unknown) => log.error('switch task failed', {error: (error as Error).message, stack: (error as Error).stack}))
+    const guarded = task.catch((error: unknown) => {
+      if (error instanceof StoppingError) log.info('switch left for the next start to resume')
+      else log.error('switch task failed', {error: (error as Error).message, stack: (error as Error).stack})
+    })
     tasks.add(guarded)
     void guarded.finally(() => tasks.delete(guarded))
   }
@@ -63,6 +66,12 @@ export function createSwitchEngine(deps: SwitchEngineDeps) {
   const timeoutMs = (key: 'activationTimeoutSecs' | 'buildTimeoutSecs') => deps.settings()[key] * 1000
   // Persisted as soon as a mutation starts, so a restarted watch can stop it before rolling back.
   const keep = (id: string) => (mutation: MutationHandle) => store.savePrivate(id, {...store.getPrivate(id), mutation})
+  // A stopping watch kills its running mutation and leaves the session in its persisted state for
+  // the next start to resume (roll back), rather than judging an outcome it caused itself.
+  const unlessStopping = <T>(value: T): T => {
+    if (stopping.signal.aborted) throw new StoppingError()
+    return value
+  }
 
   const runChecks = async (session: SwitchSession): Promise<CheckResults> => {
     const timeouts = deps.settings().checkTimeouts
@@ -74,7 +83,7 @@ export function createSwitchEngine(deps: SwitchEngineDeps) {
   const runSteps = async (id: string, kind: 'apply' | 'revert', steps: {command: string; args: string[]}[]): Promise<StepResult[]> => {
     const results: StepResult[] = []
     for (const [i, step] of steps.entries()) {
-      const result = await runMutation([step.command, ...step.args], `osmoda-switch-${id}-${kind}-${i}`, timeoutMs('activationTimeoutSecs'), keep(id))
+      const result = unlessStopping(await runMutation([step.command, ...step.args], `osmoda-switch-${id}-${kind}-${i}`, timeoutMs('activationTimeoutSecs'), keep(id), stopping.signal))
       results.push({...result, detail: `${step.command}: ${result.detail}`})
       if (!result.ok && kind === 'apply') break
     }
@@ -89,7 +98,7 @@ export function createSwitchEngine(deps: SwitchEngineDeps) {
       const system = await generationSystem(deps.settings().systemProfile, source.generation)
       return system ? {system, detail: 'existing generation'} : {system: null, detail: `generation ${source.generation} no longer exists`}
     }
-    return buildSystem('flake' in source ? source.flake : null, timeoutMs('buildTimeoutSecs'))
+    return buildSystem('flake' in source ? source.flake : null, timeoutMs('buildTimeoutSecs'), stopping.signal)
   }
 
   const fail = (id: string, reason: string): SwitchSession => {
@@ -110,7 +119,7 @@ export function createSwitchEngine(deps: SwitchEngineDeps) {
         restoreEdits(store.getPrivate(id).originals ?? [])
         return fail(id, `could not write the edits: ${(error as Error).message}`)
       }
-      const built = await build(target)
+      const built = unlessStopping(await build(target))
       if (!built.system) {
         restoreEdits(store.getPrivate(id).originals ?? [])
         return fail(id, `build failed: ${built.detail}`)
@@ -132,7 +141,7 @@ export function createSwitchEngine(deps: SwitchEngineDeps) {
     update(id, {status: 'activating', target_system: targetSystem})
     let failure: string | null = null
     if (target.type === 'nixos' && targetSystem) {
-      const result = await switchToConfiguration(targetSystem, 'test', `osmoda-switch-${id}`, timeoutMs('activationTimeoutSecs'), keep(id))
+      const result = unlessStopping(await switchToConfiguration(targetSystem, 'test', `osmoda-switch-${id}`, timeoutMs('activationTimeoutSecs'), keep(id), stopping.signal))
       if (!result.ok) failure = `activation failed (${result.exitCode === 4 ? 'exit 4: units failed' : result.detail})`
     } else if (target.type === 'commands') {
       const failed = (await runSteps(id, 'apply', target.apply)).find((r) => !r.ok)
@@ -181,7 +190,7 @@ export function createSwitchEngine(deps: SwitchEngineDeps) {
       }
       const config = deps.settings()
       if (session.previous_system) {
-        const result = await switchToConfiguration(session.previous_system, 'test', `osmoda-switch-${id}-rollback`, timeoutMs('activationTimeoutSecs'), keep(id))
+        const result = unlessStopping(await switchToConfiguration(session.previous_system, 'test', `osmoda-switch-${id}-rollback`, timeoutMs('activationTimeoutSecs'), keep(id), stopping.signal))
         if (!result.ok) problems.push(`activating ${session.previous_system}: ${result.detail}`)
         const current = await resolveSystem(config.currentSystemLink)
         if (current !== session.previous_system) problems.push(`${config.currentSystemLink} is ${current ?? 'missing'}, expected ${session.previous_system}`)
@@ -209,7 +218,7 @@ export function createSwitchEngine(deps: SwitchEngineDeps) {
   const tick = async (id: string): Promise<boolean> => {
     const session = load(id)
     if (session.status !== 'probation') return true
-    const results = await runChecks(session)
+    const results = unlessStopping(await runChecks(session))
     const at = now()
     const ok = results.every((r) => r.ok)
     const inGrace = at < Date.parse(session.activated_at as string) + session.grace_secs * 1000
@@ -259,6 +268,7 @@ export function createSwitchEngine(deps: SwitchEngineDeps) {
     try {
       return await buildAndActivate(id, dryRun)
     } catch (error) {
+      if (error instanceof StoppingError) throw error
       const status = store.get(id)?.status
       log.error('switch step failed', {switch_id: id, status, error: (error as Error).message})
       if (status === 'building') return fail(id, `internal error: ${(error as Error).message}`)
@@ -337,6 +347,13 @@ export function createSwitchEngine(deps: SwitchEngineDeps) {
       await Promise.race([Promise.allSettled([...tasks]), new Promise((resolve) => (timer = setTimeout(resolve, STOP_WAIT_MS)))])
       clearTimeout(timer)
     },
+  }
+}
+
+/** Thrown out of a transition interrupted by watch stopping; the persisted state stays as it was. */
+class StoppingError extends Error {
+  constructor() {
+    super('watch is stopping')
   }
 }
 
