@@ -149,6 +149,21 @@ export async function buildSystem(flake: string | null, timeoutMs: number, signa
   }
 }
 
+/** Step 2 of SafeSwitch: the target system's store path (nothing on the host changes here). */
+export async function buildTarget(
+  source: {store_path: string} | {generation: number} | {flake: string} | {config: true},
+  profile: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<{system: string | null; detail: string}> {
+  if ('store_path' in source) return {system: source.store_path, detail: 'given'}
+  if ('generation' in source) {
+    const system = await generationSystem(profile, source.generation)
+    return system ? {system, detail: 'existing generation'} : {system: null, detail: `generation ${source.generation} no longer exists`}
+  }
+  return buildSystem('flake' in source ? source.flake : null, timeoutMs, signal)
+}
+
 /** `nix store diff-closures previous target`, capped at 64 KiB. */
 export async function diffClosures(previous: string, target: string, timeoutMs: number): Promise<string> {
   if (!(await which('nix'))) return 'diff unavailable: the nix command is not installed'

@@ -4,10 +4,10 @@ import {runHealthCheck} from '../../lib/health-checks.js'
 import type {Ledger} from '../../lib/ledger/ledger.js'
 import type {Logger} from '../../lib/log.js'
 import type {RequestContext} from '../../lib/rpc/server.js'
-import type {CheckResult, SwitchSession, Target} from './api.js'
+import type {CheckResult, SwitchSession} from './api.js'
 import type {WatchConfig} from './config.js'
 import {applyEdits, restoreEdits} from './edits.js'
-import {buildSystem, diffClosures, generationSystem, resolveSystem, runMutation, setProfile, stopMutation, switchToConfiguration, type MutationHandle, type StepResult} from './nix.js'
+import {buildTarget, diffClosures, resolveSystem, runMutation, setProfile, stopMutation, switchToConfiguration, type MutationHandle, type StepResult} from './nix.js'
 import type {SwitchStore} from './store.js'
 
 /** The verdicts of one probation tick. */
@@ -25,7 +25,6 @@ export interface SwitchEngineDeps {
 
 const STOP_WAIT_MS = 10_000
 const iso = (ms: number) => new Date(ms).toISOString()
-type NixTarget = Extract<Target, {type: 'nixos'}>
 
 /**
  * The SafeSwitch state machine of SPEC §2.3 steps 2–7. Every transition is persisted and ledgered
@@ -90,17 +89,6 @@ export function createSwitchEngine(deps: SwitchEngineDeps) {
     return results
   }
 
-  /** Step 2: the target system's store path (nothing on the host changes here). */
-  const build = async (target: NixTarget): Promise<{system: string | null; detail: string}> => {
-    const source = target.source
-    if ('store_path' in source) return {system: source.store_path, detail: 'given'}
-    if ('generation' in source) {
-      const system = await generationSystem(deps.settings().systemProfile, source.generation)
-      return system ? {system, detail: 'existing generation'} : {system: null, detail: `generation ${source.generation} no longer exists`}
-    }
-    return buildSystem('flake' in source ? source.flake : null, timeoutMs('buildTimeoutSecs'), stopping.signal)
-  }
-
   const fail = (id: string, reason: string): SwitchSession => {
     const session = update(id, {status: 'failed', reason, ended_at: iso(now())})
     event('switch.failed', 'watch', {switch_id: id, reason})
@@ -119,7 +107,7 @@ export function createSwitchEngine(deps: SwitchEngineDeps) {
         restoreEdits(store.getPrivate(id).originals ?? [])
         return fail(id, `could not write the edits: ${(error as Error).message}`)
       }
-      const built = unlessStopping(await build(target))
+      const built = unlessStopping(await buildTarget(target.source, deps.settings().systemProfile, timeoutMs('buildTimeoutSecs'), stopping.signal))
       if (!built.system) {
         restoreEdits(store.getPrivate(id).originals ?? [])
         return fail(id, `build failed: ${built.detail}`)
