@@ -83,6 +83,29 @@ describe('commands targets', () => {
     expect(events.slice(1).every(([, actor]) => actor === 'watch')).toBe(true)
   }, 40_000)
 
+  it('does not count failures inside the grace period', async () => {
+    // Given a change whose check fails from the start, with 3 s of grace and a threshold of 1
+    const {target, check} = change('bad')
+    const begun = await env.client('watch', watchApi).switchBegin({plan: 'grace', target, health_checks: [check], grace_secs: 3, check_interval_secs: 1, failure_threshold: 1, baseline_checks: false})
+    const session = await until(begun.id, (s) => FINAL_STATUSES.includes(s.status))
+    // Then the failing ticks inside the grace did not roll back: the first counted failure came after it
+    expect(session.status).toBe('rolled_back')
+    const ledger = openLedger(env.paths.ledgerDb, {readonly: true})
+    const failed = ledger.query({type: 'switch.check_failed', limit: 10, order: 'asc'}).find((e) => e.payload.switch_id === begun.id)
+    ledger.close()
+    expect(Date.parse(failed!.ts) - Date.parse(session.activated_at as string)).toBeGreaterThanOrEqual(3000)
+  }, 30_000)
+
+  it('reload picks up new probation defaults for the next switch', async () => {
+    const {target} = change('good')
+    writeFileSync(join(env.paths.configDir, 'watch.json'), JSON.stringify({probation: {ttlSecs: 45, checkIntervalSecs: 300}}))
+    expect(await env.client('watch', watchApi).reload()).toEqual({reloaded: true, changed: ['probation']})
+    const begun = await env.client('watch', watchApi).switchBegin({plan: 'defaults', target, baseline_checks: false})
+    expect(begun).toMatchObject({ttl_secs: 45, check_interval_secs: 300, grace_secs: 30, failure_threshold: 3})
+    await until(begun.id, (s) => s.status === 'probation')
+    await env.client('watch', watchApi).switchRollback({id: begun.id})
+  })
+
   it('rolls back without probation when an apply step fails', async () => {
     const {file, target} = change('good')
     target.apply.push({command: '/bin/false', args: []})
