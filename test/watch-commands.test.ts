@@ -106,6 +106,18 @@ describe('commands targets', () => {
     await env.client('watch', watchApi).switchRollback({id: begun.id})
   })
 
+  it('ledgers a target too big for an event as its digest and size', async () => {
+    const step = {command: '/bin/true', args: Array(64).fill('x'.repeat(400))}
+    const target = {type: 'commands' as const, apply: Array(32).fill(step), revert: [{command: '/bin/true', args: []}]}
+    const begun = await env.client('watch', watchApi).switchBegin({plan: 'big', target, baseline_checks: false, check_interval_secs: 300})
+    const ledger = openLedger(env.paths.ledgerDb, {readonly: true})
+    const began = ledger.query({type: 'switch.began', limit: 10, order: 'asc'}).find((e) => e.payload.switch_id === begun.id)
+    ledger.close()
+    expect(began?.payload.target).toMatchObject({type: 'commands', target_sha256: expect.stringMatching(/^[0-9a-f]{64}$/), target_bytes: expect.any(Number)})
+    await until(begun.id, (s) => s.status === 'probation')
+    expect((await env.client('watch', watchApi).switchRollback({id: begun.id})).status).toBe('rolled_back')
+  }, 30_000)
+
   it('rolls back without probation when an apply step fails', async () => {
     const {file, target} = change('good')
     target.apply.push({command: '/bin/false', args: []})

@@ -83,11 +83,17 @@ export function createSwitchService(deps: SwitchServiceDeps) {
       }
       // Step 1: the session (with the recorded previous system) is on disk before anything changes.
       deps.store.insertIfIdle(session)
-      deps.ledger.append({
-        type: 'switch.began',
-        actor: ctx.actor,
-        payload: {switch_id: session.id, plan: session.plan, target: ledgerTarget(session.target), previous_generation: session.previous_generation, previous_system: session.previous_system, dry_run: input.dry_run},
-      })
+      try {
+        deps.ledger.append({
+          type: 'switch.began',
+          actor: ctx.actor,
+          payload: {switch_id: session.id, plan: session.plan, target: ledgerTarget(session.target), previous_generation: session.previous_generation, previous_system: session.previous_system, dry_run: input.dry_run},
+        })
+      } catch (error) {
+        // Nothing has been touched yet: free the slot rather than hold it for a switch that never ran.
+        deps.store.save({...session, status: 'failed', reason: `could not be ledgered: ${(error as Error).message}`, ended_at: iso(now())})
+        throw error
+      }
       engine.start(session.id, {dryRun: input.dry_run})
       return session
     },
@@ -156,11 +162,15 @@ function summarize(input: BeginInput): string {
   return `SafeSwitch${input.dry_run ? ' (dry run)' : ''}: ${what}; ${input.plan}`.slice(0, 500)
 }
 
-/** The target for the ledger: edit contents become their digest and size. */
+const LEDGER_TARGET_MAX = 16_384
+const digest = (text: string) => createHash('sha256').update(text).digest('hex')
+
+/** The target for the ledger: edit contents become their digest and size, and so does a target too big for an event. */
 function ledgerTarget(target: Target): unknown {
-  if (target.type !== 'nixos' || !target.edits) return target
-  return {
-    ...target,
-    edits: target.edits.map((e) => ({path: e.path, content_sha256: createHash('sha256').update(e.content).digest('hex'), content_bytes: Buffer.byteLength(e.content)})),
-  }
+  const slim =
+    target.type === 'nixos' && target.edits
+      ? {...target, edits: target.edits.map((e) => ({path: e.path, content_sha256: digest(e.content), content_bytes: Buffer.byteLength(e.content)}))}
+      : target
+  const text = JSON.stringify(slim)
+  return text.length <= LEDGER_TARGET_MAX ? slim : {type: target.type, target_sha256: digest(JSON.stringify(target)), target_bytes: Buffer.byteLength(text)}
 }
