@@ -70,8 +70,8 @@ export async function scratchHost(base: string): Promise<ScratchHost> {
       const src = join(dir, `src-${++count}`, 'system')
       mkdirSync(join(src, 'bin'), {recursive: true})
       const action = behaviour === 'serve' ? start : behaviour === 'stop' ? stop : ':'
-      // `slow` takes 4 s before it changes anything, then serves.
-      const delay = behaviour === 'slow' ? 'sleep 4' : ':'
+      // `slow` takes 6 s before it changes anything, then serves.
+      const delay = behaviour === 'slow' ? 'sleep 6' : ':'
       const script = `#!/bin/sh
 set -u
 self=$(dirname "$(dirname "$(readlink -f "$0")")")
