@@ -2,6 +2,7 @@
 // watch and agentd run as real daemons, the CLI is the built binary, the "systems" are store paths
 // whose switch-to-configuration starts or stops a local HTTP service and moves a scratch link.
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {spawnSync} from 'node:child_process'
 import {readFileSync, realpathSync} from 'node:fs'
 import {join} from 'node:path'
 import {FINAL_STATUSES, watchApi, type SwitchSession} from '../src/daemons/watch/api.js'
@@ -11,6 +12,7 @@ import {scratchHost, type ScratchHost} from './helpers/nix-systems.js'
 import {requireTool} from './helpers/system-tool.js'
 
 const nix = requireTool('nix-store', 'apt-get install nix-bin')
+const installed = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0
 
 let env: TestEnv
 let host: ScratchHost
@@ -284,4 +286,11 @@ describe.skipIf(nix.skip)('SafeSwitch on Nix store paths', () => {
     expect(session).toMatchObject({status: 'rolled_back', reason: 'watch restarted during activation'})
     expect(host.current()).toBe(initial)
   }, 60_000)
+
+  it.skipIf(installed('nixos-rebuild'))('refuses flake and config targets with 503 NIX_UNAVAILABLE where nixos-rebuild is missing', async () => {
+    for (const source of [{flake: '/etc/nixos#web1'}, {config: true as const}]) {
+      await expect(watch().switchBegin({plan: 'needs a build', target: {type: 'nixos', source}})).rejects.toMatchObject({code: 'NIX_UNAVAILABLE'})
+    }
+    expect((await watch().switchList()).switches).toEqual([])
+  })
 })

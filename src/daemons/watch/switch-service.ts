@@ -52,7 +52,7 @@ export function createSwitchService(deps: SwitchServiceDeps) {
       // Everything that would make the switch impossible is refused before an approval is asked for.
       await preflight(input.target, input.health_checks)
       const previousSystem = await resolveSystem(config.currentSystemLink)
-      if (input.target.type === 'nixos') await requireNix(config, previousSystem)
+      if (input.target.type === 'nixos') await requireNix(config, previousSystem, 'flake' in input.target.source || 'config' in input.target.source)
       await deps.gate.check({operation: 'safe_switch_begin', method: 'POST', path: '/switch/begin', body, ctx, summary: summarize(input), approvalId})
       const started = now()
       const session: SwitchSession = {
@@ -117,8 +117,9 @@ export function createSwitchService(deps: SwitchServiceDeps) {
     stop: () => engine.stop(),
   }
 
-  async function requireNix(config: WatchConfig, previousSystem: string | null): Promise<void> {
+  async function requireNix(config: WatchConfig, previousSystem: string | null, builds: boolean): Promise<void> {
     if (!(await nixAvailable())) throw nixUnavailable('nix-env is not installed on this host', 'nixos targets need Nix; use a `commands` target for other changes')
+    if (builds && !(await which('nixos-rebuild'))) throw nixUnavailable('nixos-rebuild is not installed on this host, so flake and config targets cannot be built', 'switch to an already-built store path or an existing generation')
     if (!previousSystem) throw nixUnavailable(`${config.currentSystemLink} does not resolve to a system`, 'watch.currentSystemLink must point at the running system closure')
     if (!(await hasActivation(previousSystem))) {
       throw nixUnavailable(`the running system ${previousSystem} has no bin/switch-to-configuration, so a rollback could not activate it`, 'SafeSwitch needs a NixOS system to roll back to')
