@@ -9,10 +9,10 @@ const OUTCOME: Record<string, string> = {rolled_back: 'SWITCH_ROLLED_BACK', roll
 
 export default class SwitchBegin extends OsmodaCommand<SwitchSession> {
   static override summary = 'Start a health-gated switch that rolls back to the exact running system unless its checks pass.'
-  static override description = `Activates the target with \`switch-to-configuration test\`, runs the health checks through a probation
-period and commits (new profile generation + boot default) only if they still pass at its end; otherwise
-it activates the recorded previous system again. With --wait the command follows the session and exits
-0 only when it is committed (1 with SWITCH_ROLLED_BACK, SWITCH_ROLLBACK_FAILED or SWITCH_FAILED).`
+  static override description = [
+    'Activates the target with `switch-to-configuration test`, runs the health checks through a probation period and commits (new profile generation + boot default) only if they still pass at its end; otherwise it activates the recorded previous system again.',
+    'With --wait the command follows the session and exits 0 only when it is committed (or, with --dry-run, built); otherwise 1 with SWITCH_ROLLED_BACK, SWITCH_ROLLBACK_FAILED or SWITCH_FAILED.',
+  ].join('\n\n')
   static override examples = [
     '<%= config.bin %> <%= command.id %> --plan "enable nginx" --flake /etc/nixos#web1 --check \'{"type":"http_get","url":"http://127.0.0.1/"}\' --wait',
     '<%= config.bin %> <%= command.id %> --plan "back to gen 41" --generation 41 --ttl 120',
