@@ -188,7 +188,7 @@ export function createSwitchEngine(deps: SwitchEngineDeps) {
     } else {
       for (const result of await runSteps(id, 'revert', [...session.target.revert].reverse())) if (!result.ok) problems.push(`revert ${result.detail}`)
     }
-    const results = await runChecks(session)
+    const results = unlessStopping(await runChecks(session))
     for (const failed of results.filter((r) => !r.ok)) problems.push(`check after rollback failed: ${failed.detail}`)
     const checked = {last_check_at: iso(now()), last_check_results: results, ended_at: iso(now())}
     if (problems.length === 0) {
