@@ -118,6 +118,23 @@ describe('commands targets', () => {
     expect((await env.client('watch', watchApi).switchRollback({id: begun.id})).status).toBe('rolled_back')
   }, 30_000)
 
+  it('a revert that fails ends rollback_failed, notifies the operator and degrades watch health', async () => {
+    const {target, check} = change('bad')
+    target.revert = [{command: '/bin/false', args: []}]
+    const begun = await env.client('watch', watchApi).switchBegin({plan: 'cannot undo', target, health_checks: [check], grace_secs: 0, check_interval_secs: 1, failure_threshold: 1, baseline_checks: false})
+    const session = await until(begun.id, (s) => FINAL_STATUSES.includes(s.status))
+    expect(session.status).toBe('rollback_failed')
+    expect(session.reason).toMatch(/rollback failed: revert \/bin\/false: exit 1; check after rollback failed/)
+    const ledger = openLedger(env.paths.ledgerDb, {readonly: true})
+    const notes = ledger.query({type: 'notification.requested', limit: 10, order: 'asc'})
+    ledger.close()
+    expect(notes.map((e) => [e.actor, e.payload.severity, e.payload.title])).toEqual([['watch', 'critical', `switch ${begun.id}: rollback failed`]])
+    expect(story(begun.id).map(([type]) => type)).toEqual(['switch.began', 'switch.activated', 'switch.check_failed', 'switch.rolling_back', 'switch.rollback_failed'])
+    const health = await env.client('watch', watchApi).health()
+    expect(health.status).toBe('degraded')
+    expect(health.problems?.[0]).toMatch(new RegExp(`^switch ${begun.id} could not be rolled back`))
+  }, 30_000)
+
   it('rolls back without probation when an apply step fails', async () => {
     const {file, target} = change('good')
     target.apply.push({command: '/bin/false', args: []})

@@ -16,8 +16,9 @@ async function main(ctx: DaemonContext<WatchConfig>): Promise<void> {
   const auth = createTokenAuth(ctx.paths.tokensDir)
   const db = openWatchDb(ctx.paths)
   let config = ctx.config
+  const store = createSwitchStore(db)
   const switches = createSwitchService({
-    store: createSwitchStore(db),
+    store,
     ledger: ctx.ledger,
     log: ctx.log.child({component: 'switch'}),
     settings: () => config,
@@ -28,6 +29,9 @@ async function main(ctx: DaemonContext<WatchConfig>): Promise<void> {
   const health = async (): Promise<z.input<typeof WatchHealth>> => {
     const nix = await nixAvailable()
     const problems = nix ? [] : ['nix-env is not installed: only `commands` switch targets can run']
+    // A failed rollback leaves the host in a state nobody chose: say so until a newer switch ends it.
+    const latest = store.list({limit: 1}).switches[0]
+    if (latest?.status === 'rollback_failed') problems.push(`switch ${latest.id} could not be rolled back: ${latest.reason ?? ''}`.slice(0, 500))
     return {
       status: problems.length ? 'degraded' : 'ok',
       daemon: 'watch',
