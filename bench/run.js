@@ -4,12 +4,14 @@ import {benchBackup} from './backup.js'
 import {benchDaemon} from './daemon.js'
 import {benchLedger} from './ledger.js'
 import {benchMemory} from './memory.js'
+import {benchSwitch} from './switch.js'
 import {results} from './lib.js'
 
 await benchLedger()
 await benchDaemon()
 await benchBackup()
 await benchMemory()
+await benchSwitch()
 const dir = new URL('./results/', import.meta.url)
 mkdirSync(dir, {recursive: true})
 writeFileSync(new URL(`bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`, dir), `${JSON.stringify(results, null, 2)}\n`)

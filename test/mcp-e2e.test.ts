@@ -10,9 +10,10 @@ import {agentdApi} from '../src/daemons/agentd/api.js'
 import {verifyAgentCard} from '../src/daemons/agentd/agent-card/signature.js'
 import {loadNodePublicKey} from '../src/lib/identity.js'
 import {BIN, ROOT, testEnv, type DaemonProcess, type TestEnv} from './helpers/env.js'
-import {AGENTD_TOOLS} from '../src/lib/mcp/tools/agentd.js'
+import {TOOLS_BY_TOOLSET} from '../src/lib/mcp/tools/index.js'
 
-const AGENT_TOOL_NAMES = AGENTD_TOOLS.filter((t) => t.roles.includes('agent')).map((t) => t.name)
+const ALL_TOOLS = Object.values(TOOLS_BY_TOOLSET).flat()
+const AGENT_TOOL_NAMES = ALL_TOOLS.filter((t) => t.roles.includes('agent')).map((t) => t.name)
 
 let env: TestEnv
 let agentd: DaemonProcess
@@ -62,7 +63,7 @@ describe('osmoda mcp over stdio against a real agentd', () => {
     for (const tool of tools) {
       expect(tool.inputSchema.type).toBe('object')
       expect(tool.outputSchema?.type).toBe('object')
-      expect(tool.annotations).toEqual(AGENTD_TOOLS.find((t) => t.name === tool.name)?.annotations)
+      expect(tool.annotations).toEqual(ALL_TOOLS.find((t) => t.name === tool.name)?.annotations)
     }
 
     // When it calls each tool (the SDK client validates structuredContent against outputSchema)

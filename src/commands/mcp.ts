@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {agentdApi} from '../daemons/agentd/api.js'
+import {watchApi} from '../daemons/watch/api.js'
 import {OsmodaCommand} from '../lib/cli/command.js'
 import {UsageError} from '../lib/errors.js'
 import {describeTool, hintLetters, type ToolListing} from '../lib/mcp/catalogue.js'
@@ -60,6 +61,7 @@ in the ledger as tool.called.`
     const agent = resolveAgentContext(env)
     for (const warning of agent.warnings) this.warn(warning)
     const agentd = createClient('agentd', agentdApi, {socketPath: this.paths.socket('agentd'), token, headers: agent.headers})
+    const watch = createClient('watch', watchApi, {socketPath: this.paths.socket('watch'), token, headers: agent.headers})
     try {
       if (flags.check) {
         const health = await agentd.health()
@@ -71,7 +73,7 @@ in the ledger as tool.called.`
       // The MCP SDK costs ~90 ms to import: only the serving path pays for it.
       const {serveStdio} = await import('../lib/mcp/stdio.js')
       await serveStdio({
-        clients: {agentd},
+        clients: {agentd, watch},
         role,
         toolsets,
         readOnly: flags['read-only'],
@@ -82,6 +84,7 @@ in the ledger as tool.called.`
       return {served: true}
     } finally {
       agentd.close()
+      watch.close()
     }
   }
 }

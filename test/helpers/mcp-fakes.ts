@@ -5,6 +5,7 @@ import {Client} from '@modelcontextprotocol/sdk/client/index.js'
 import {InMemoryTransport} from '@modelcontextprotocol/sdk/inMemory.js'
 import type {z} from 'zod'
 import {agentdApi, type AgentdApi} from '../../src/daemons/agentd/api.js'
+import {watchApi, type WatchApi} from '../../src/daemons/watch/api.js'
 import type {RpcClient} from '../../src/lib/rpc/client.js'
 import type {McpClients} from '../../src/lib/mcp/define-tool.js'
 import type {ToolCallRecord} from '../../src/lib/mcp/recorder.js'
@@ -169,12 +170,25 @@ export function fakeAgentd(overrides: Partial<Agentd> = {}): {agentd: Agentd; ca
   return {agentd, calls}
 }
 
+/** A fake watch client: each route given in `overrides` answers, every other one rejects as unexpected. */
+export function fakeWatch(overrides: Partial<Record<keyof WatchApi, (input?: unknown, options?: unknown) => Promise<unknown>>> = {}): RpcClient<WatchApi> {
+  const client: Record<string, unknown> = {
+    follow: async function* () {
+      yield* []
+      throw new Error('unexpected follow')
+    },
+    close: () => {},
+  }
+  for (const name of Object.keys(watchApi)) client[name] = overrides[name as keyof WatchApi] ?? (() => Promise.reject(new Error(`unexpected watch.${name}`)))
+  return client as RpcClient<WatchApi>
+}
+
 /** A real SDK Client connected to the server over the in-memory transport, with a fake recorder. */
 export async function connect(options: Partial<Omit<OsmodaMcpServerOptions, 'clients'>> & {clients?: McpClients} = {}) {
   const fake = fakeAgentd()
   const records: ToolCallRecord[] = []
   const recorder = {record: async (r: ToolCallRecord) => void records.push(r)}
-  const server = createOsmodaMcpServer({role: 'agent', recorder, clients: {agentd: fake.agentd}, ...options})
+  const server = createOsmodaMcpServer({role: 'agent', recorder, clients: {agentd: fake.agentd, watch: fakeWatch()}, ...options})
   const client = new Client({name: 'osmoda-test', version: '0.0.0'})
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair()
   await Promise.all([server.connect(serverSide), client.connect(clientSide)])

@@ -13,6 +13,14 @@ async function isDead(pid: number): Promise<boolean> {
 }
 
 describe('runProcess', () => {
+  it('hands onSpawn the pid that leads the child\'s own process group', async () => {
+    const pids: number[] = []
+    const result = await runProcess(['/bin/sh', '-c', 'echo $$; ps -o pgid= -p $$'], {timeoutMs: 5000, onSpawn: (pid) => pids.push(pid)})
+    const [pid, pgid] = result.stdout.trim().split(/\s+/).map(Number)
+    expect(pids).toEqual([pid])
+    expect(pgid).toBe(pid)
+  })
+
   it('captures stdout, stderr and the exit code', async () => {
     // Given a command writing to both streams and exiting 3
     // When it runs

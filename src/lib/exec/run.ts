@@ -38,6 +38,8 @@ export interface RunOptions {
    * reaches a child without entering its argv or environment.
    */
   extraInputs?: readonly (string | Buffer)[]
+  /** Called with the child's pid (= its process group id) once it is spawned. */
+  onSpawn?: (pid: number) => void
 }
 
 /** What a finished child did. */
@@ -110,6 +112,7 @@ export async function runProcess(argv: readonly string[], options: RunOptions): 
     // Node throws synchronously for bad arguments (a NUL byte) and for errors such as E2BIG.
     throw spawnError(error as NodeJS.ErrnoException, [...argv])
   }
+  if (child.pid !== undefined) options.onSpawn?.(child.pid)
   return superviseChild(child, [...argv], options, started)
 }
 

@@ -7,15 +7,15 @@ import {createToolCallRecorder, type ToolCallRecord} from './recorder.js'
 import type {OsmodaMcpServerOptions} from './server.js'
 import {AGENTD_TOOLS} from './tools/agentd.js'
 import {TOOLS_BY_TOOLSET} from './tools/index.js'
-import {sha256, HEALTH, QUERY, DISCOVER, STORED, RECALL, PAGE, RECEIPTS, INCIDENT, EXEC_RESULT, fakeAgentd, connect, text, CARD_BUNDLE} from '../../../test/helpers/mcp-fakes.js'
+import {sha256, HEALTH, QUERY, DISCOVER, STORED, RECALL, PAGE, RECEIPTS, INCIDENT, EXEC_RESULT, fakeAgentd, fakeWatch, connect, text, CARD_BUNDLE} from '../../../test/helpers/mcp-fakes.js'
 
 
 describe('osmoda MCP server: tools/list', () => {
   it('lists the agentd tools with object schemas and all four annotations', async () => {
     const mcp = await connect()
     const {tools} = await mcp.client.listTools()
-    // The agent sees every agentd tool its role may call, in catalogue order
-    expect(tools.map((t) => t.name)).toEqual(AGENTD_TOOLS.filter((t) => t.roles.includes('agent')).map((t) => t.name))
+    // The agent sees every tool its role may call, in catalogue order
+    expect(tools.map((t) => t.name)).toEqual(Object.values(TOOLS_BY_TOOLSET).flat().filter((t) => t.roles.includes('agent')).map((t) => t.name))
     for (const tool of tools) {
       expect(tool.inputSchema.type).toBe('object')
       expect(tool.outputSchema?.type).toBe('object')
@@ -56,6 +56,11 @@ describe('osmoda MCP server: tools/list', () => {
       approval_check: 'R I',
       sandbox_exec: 'W',
       capability_mint: '',
+      safe_switch_begin: 'D',
+      safe_switch_status: 'R I',
+      safe_switch_commit: 'I',
+      safe_switch_rollback: 'D I',
+      safe_switch_list: 'R I',
     }
     const listed = await connect({role: 'operator'})
     const operatorTools = (await listed.client.listTools()).tools
@@ -194,7 +199,7 @@ describe('osmoda MCP server: tools/call', () => {
     it(`maps a daemon ${f.name} to isError and outcome ${f.outcome}`, async () => {
       // Given agentd answers health with an error
       const fake = fakeAgentd({health: () => Promise.reject(f.error)})
-      const mcp = await connect({clients: {agentd: fake.agentd}})
+      const mcp = await connect({clients: {agentd: fake.agentd, watch: fakeWatch()}})
       // When the tool is called
       const result = await mcp.client.callTool({name: 'system_health', arguments: {}})
       // Then the agent gets the code, message and hint, and the ledger gets the outcome
@@ -313,7 +318,7 @@ describe('osmoda MCP server: recording through a real recorder', () => {
       },
     })
     const recorder = createToolCallRecorder({agentd: fake.agentd, log: () => {}, retryMs: 60_000})
-    const mcp = await connect({clients: {agentd: fake.agentd}, recorder})
+    const mcp = await connect({clients: {agentd: fake.agentd, watch: fakeWatch()}, recorder})
     // When the agent makes two calls
     const a = await mcp.client.callTool({name: 'system_health', arguments: {}})
     const b = await mcp.client.callTool({name: 'event_log', arguments: {limit: 0}})

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {connect, fakeAgentd, SANDBOX_RESULT, text} from '../../../../test/helpers/mcp-fakes.js'
+import {connect, fakeAgentd, fakeWatch, SANDBOX_RESULT, text} from '../../../../test/helpers/mcp-fakes.js'
 
 describe('sandbox_exec tool', () => {
   it('waits for the sandbox deadline plus 5 s, also when the agent gives no timeout', async () => {
@@ -11,7 +11,7 @@ describe('sandbox_exec tool', () => {
         return Promise.resolve(SANDBOX_RESULT)
       },
     })
-    const mcp = await connect({clients: {agentd}})
+    const mcp = await connect({clients: {agentd, watch: fakeWatch()}})
     // When the agent calls the tool without and with timeout_secs
     const first = await mcp.client.callTool({name: 'sandbox_exec', arguments: {argv: ['echo', 'hello']}})
     await mcp.client.callTool({name: 'sandbox_exec', arguments: {command: 'sleep 500', timeout_secs: 600}})

@@ -1,0 +1,26 @@
+import {z} from 'zod'
+import {SharedConfig} from '../../lib/config.js'
+import {CheckTimeouts} from '../../lib/health-checks.js'
+
+const AbsolutePath = z.string().regex(/^\/[^\0]*$/, 'must be an absolute path').max(4096)
+
+/** `<config>/watch.json`: the SafeSwitch keys of SPEC §2.3 (watcher and fleet keys join with their features). */
+export const WatchConfig = z.strictObject({
+  ...SharedConfig,
+  systemProfile: AbsolutePath.default('/nix/var/nix/profiles/system').describe('Profile whose generations are managed'),
+  currentSystemLink: AbsolutePath.default('/run/current-system').describe('Link read as "the running system"'),
+  probation: z
+    .strictObject({
+      ttlSecs: z.number().int().min(30).max(86_400).default(300),
+      graceSecs: z.number().int().min(0).max(3600).default(30),
+      failureThreshold: z.number().int().min(1).max(100).default(3),
+      checkIntervalSecs: z.number().int().min(1).max(300).default(5),
+    })
+    .prefault({}),
+  buildTimeoutSecs: z.number().int().min(1).max(86_400).default(1800),
+  activationTimeoutSecs: z.number().int().min(1).max(86_400).default(600),
+  checkTimeouts: CheckTimeouts,
+})
+
+/** watch's validated config. */
+export type WatchConfig = z.output<typeof WatchConfig>

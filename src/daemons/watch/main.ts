@@ -1,0 +1,74 @@
+import {createTokenAuth} from '../../lib/rpc/auth.js'
+import {createRpcServer} from '../../lib/rpc/server.js'
+import type {DaemonContext, DaemonDefinition, ReloadResult} from '../../lib/daemon/runtime.js'
+import type {z} from 'zod'
+import type {WatchHealth} from './api.js'
+import {watchApi} from './api.js'
+import {WatchConfig} from './config.js'
+import {createAgentdGate, createBaselineChecks} from './gate.js'
+import {nixAvailable, profileGeneration, resolveSystem} from './nix.js'
+import {watchHandlers} from './routes.js'
+import {createSwitchStore, openWatchDb} from './store.js'
+import {createSwitchService} from './switch-service.js'
+
+async function main(ctx: DaemonContext<WatchConfig>): Promise<void> {
+  const startedAt = Date.now()
+  const auth = createTokenAuth(ctx.paths.tokensDir)
+  const db = openWatchDb(ctx.paths)
+  let config = ctx.config
+  const store = createSwitchStore(db)
+  const switches = createSwitchService({
+    store,
+    ledger: ctx.ledger,
+    log: ctx.log.child({component: 'switch'}),
+    settings: () => config,
+    gate: createAgentdGate(ctx.paths),
+    baseline: createBaselineChecks(ctx.paths, () => config.checkTimeouts),
+  })
+
+  const health = async (): Promise<z.input<typeof WatchHealth>> => {
+    const nix = await nixAvailable()
+    const problems = nix ? [] : ['nix-env is not installed: only `commands` switch targets can run']
+    // A failed rollback leaves the host in a state nobody chose: say so until a newer switch ends it.
+    const latest = store.list({limit: 1}).switches[0]
+    if (latest?.status === 'rollback_failed') problems.push(`switch ${latest.id} could not be rolled back: ${latest.reason ?? ''}`.slice(0, 500))
+    return {
+      status: problems.length ? 'degraded' : 'ok',
+      daemon: 'watch',
+      version: ctx.version,
+      pid: process.pid,
+      uptime_secs: Math.round((Date.now() - startedAt) / 1000),
+      ...(problems.length ? {problems} : {}),
+      active_switches: switches.activeCount(),
+      nix_available: nix,
+      system_profile: config.systemProfile,
+      current_generation: await profileGeneration(config.systemProfile),
+      current_system: await resolveSystem(config.currentSystemLink),
+    }
+  }
+  const reload = async (): Promise<ReloadResult> => {
+    const next = ctx.readConfig()
+    auth.reload()
+    const changed = (Object.keys(next) as (keyof WatchConfig)[]).filter((key) => JSON.stringify(next[key]) !== JSON.stringify(config[key]))
+    config = next
+    ctx.log.info('reloaded', {changed})
+    return {reloaded: true, changed}
+  }
+  ctx.onReload(reload)
+
+  const server = createRpcServer({daemon: 'watch', version: ctx.version, api: watchApi, handlers: watchHandlers({health, reload, switches}), auth, log: ctx.log})
+  try {
+    await server.listen(ctx.paths.socket('watch'))
+    ctx.ready()
+    // After listening: a resumed probation's baseline check calls watch's own GET /health.
+    await switches.resume()
+    if (!ctx.signal.aborted) await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), {once: true}))
+    await switches.stop()
+    await server.close()
+  } finally {
+    db.close()
+  }
+}
+
+/** watch: SafeSwitch (health-gated switches with rollback to the exact previous system). */
+export const watch: DaemonDefinition<typeof WatchConfig> = {name: 'watch', configSchema: WatchConfig, main}

@@ -1,0 +1,68 @@
+import {describe, expect, it} from 'vitest'
+import type {SwitchSession} from '../../../daemons/watch/api.js'
+import {OsmodaError} from '../../errors.js'
+import {connect, fakeAgentd, fakeWatch, text} from '../../../../test/helpers/mcp-fakes.js'
+
+const SESSION: SwitchSession = {
+  id: 'sw_01JDX8Q4S1T6V0W7Y2Z3A4B5C6',
+  plan: 'enable nginx',
+  target: {type: 'nixos', source: {store_path: '/nix/store/2mhkq587ngag8zljjmr972l9z85wngi9-sys'}},
+  status: 'probation',
+  previous_generation: 41,
+  previous_system: '/nix/store/snrqb9885s7p8k5rrwi3rnkz362r0hd6-sysA',
+  target_system: '/nix/store/2mhkq587ngag8zljjmr972l9z85wngi9-sys',
+  target_generation: null,
+  ttl_secs: 300,
+  grace_secs: 30,
+  failure_threshold: 3,
+  check_interval_secs: 5,
+  health_checks: [{type: 'tcp_port', host: '127.0.0.1', port: 80}],
+  baseline_checks: true,
+  consecutive_failures: 1,
+  last_check_at: '2026-11-26T02:00:05.000Z',
+  last_check_results: [{check: {type: 'tcp_port', host: '127.0.0.1', port: 80}, ok: false, detail: '127.0.0.1:80: ECONNREFUSED', duration_ms: 1}],
+  diff: null,
+  started_at: '2026-11-26T02:00:00.000Z',
+  activated_at: '2026-11-26T02:00:01.000Z',
+  probation_ends_at: '2026-11-26T02:05:01.000Z',
+  ended_at: null,
+  reason: null,
+  actor: 'agent:ops',
+}
+
+describe('watch tools', () => {
+  it('safe_switch_begin sends the validated arguments with defaults to watch and summarises the session', async () => {
+    // Given a watch that records the begin it receives
+    const received: unknown[] = []
+    const watch = fakeWatch({switchBegin: async (input) => (received.push(input), SESSION)})
+    const mcp = await connect({clients: {agentd: fakeAgentd().agentd, watch}})
+    // When the agent begins a switch to a store path
+    const result = await mcp.client.callTool({name: 'safe_switch_begin', arguments: {plan: 'enable nginx', target: SESSION.target, health_checks: [{type: 'tcp_port', port: 80}]}})
+    // Then watch got the arguments with the schema defaults, and the agent a one-line status
+    expect(result.isError).toBeFalsy()
+    expect(received).toEqual([{plan: 'enable nginx', target: SESSION.target, health_checks: [{type: 'tcp_port', host: '127.0.0.1', port: 80}], baseline_checks: true, dry_run: false}])
+    expect(text(result)).toMatch(/^sw_01JDX8Q4S1T6V0W7Y2Z3A4B5C6 probation until 2026-11-26T02:05:01.000Z; last check FAILED \(127.0.0.1:80: ECONNREFUSED\)/)
+    expect(mcp.records[0]).toMatchObject({tool: 'safe_switch_begin', toolset: 'watch', outcome: 'ok'})
+    await mcp.close()
+  })
+
+  it('passes APPROVAL_REQUIRED through as a tool error and records approval_required', async () => {
+    const watch = fakeWatch({
+      switchBegin: () => Promise.reject(new OsmodaError('APPROVAL_REQUIRED', 'safe_switch_begin needs approval', {details: {approval_id: 'apr_01JDX8Q4S1T6V0W7Y2Z3A4B5C6', expires_at: '2026-11-26T02:10:00.000Z', operation: 'safe_switch_begin', summary: 's'}})),
+    })
+    const mcp = await connect({clients: {agentd: fakeAgentd().agentd, watch}})
+    const result = await mcp.client.callTool({name: 'safe_switch_begin', arguments: {plan: 'x'}})
+    expect(result.isError).toBe(true)
+    expect(text(result)).toMatch(/APPROVAL_REQUIRED/)
+    expect(mcp.records[0]).toMatchObject({outcome: 'approval_required', error_code: 'APPROVAL_REQUIRED'})
+    await mcp.close()
+  })
+
+  it('rejects bad arguments before watch is called', async () => {
+    const mcp = await connect({clients: {agentd: fakeAgentd().agentd, watch: fakeWatch()}})
+    const result = await mcp.client.callTool({name: 'safe_switch_begin', arguments: {plan: 'x', ttl_secs: 5, health_checks: [{type: 'command', command: 'curl'}]}})
+    expect(result.isError).toBe(true)
+    expect(text(result)).toMatch(/VALIDATION_FAILED/)
+    await mcp.close()
+  })
+})

@@ -1,0 +1,130 @@
+// Bad input on every /switch route of watch: the error envelope, the daemon still serving, nothing
+// written (no session, no switch.* event).
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {join} from 'node:path'
+import {watchApi} from '../src/daemons/watch/api.js'
+import {openLedger} from '../src/lib/ledger/ledger.js'
+import {testEnv, type DaemonProcess, type TestEnv} from './helpers/env.js'
+import {rawRequest} from './helpers/raw-request.js'
+
+let env: TestEnv
+let watch: DaemonProcess
+const sw = 'sw_01JDX8Q4S1T6V0W7Y2Z3A4B5C6'
+const storePath = '/nix/store/00000000000000000000000000000000-missing'
+
+beforeAll(async () => {
+  env = await testEnv()
+  // The current-system link does not exist: nixos targets are refused with NIX_UNAVAILABLE.
+  watch = await env.start('watch', {OSMODA_WATCH_CURRENT_SYSTEM_LINK: join(env.base, 'no-such-link'), OSMODA_WATCH_SYSTEM_PROFILE: join(env.base, 'profiles', 'system')})
+})
+
+afterAll(async () => {
+  await watch?.stopClean()
+  await env?.cleanup()
+})
+
+const send = (method: string, path: string, body?: unknown, role: 'operator' | 'agent' = 'operator', raw?: string) =>
+  rawRequest(watch.socket, method, path, {
+    headers: {authorization: `Bearer ${env.token(role)}`, ...(body === undefined && raw === undefined ? {} : {'content-type': 'application/json'})},
+    body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
+  })
+
+const plan = 'bad input'
+const cmd = (command: string, args: unknown = []) => ({type: 'commands', apply: [{command, args}], revert: []})
+const check = (c: unknown) => ({plan, target: cmd('/bin/true'), health_checks: [c]})
+
+const BEGIN: {name: string; body: unknown; raw?: string; status: number; code: string}[] = [
+  {name: 'malformed JSON', body: undefined, raw: '{"plan": ', status: 400, code: 'INVALID_JSON'},
+  {name: 'missing plan', body: {target: cmd('/bin/true')}, status: 400, code: 'VALIDATION_FAILED'},
+  {name: 'empty plan', body: {plan: ''}, status: 400, code: 'VALIDATION_FAILED'},
+  {name: 'plan over 500 chars', body: {plan: 'x'.repeat(501)}, status: 400, code: 'VALIDATION_FAILED'},
+  {name: 'unknown field', body: {plan, force: true}, status: 400, code: 'VALIDATION_FAILED'},
+  {name: 'unknown target type', body: {plan, target: {type: 'docker'}}, status: 400, code: 'VALIDATION_FAILED'},
+  {name: 'two sources at once', body: {plan, target: {type: 'nixos', source: {config: true, generation: 3}}}, status: 400, code: 'VALIDATION_FAILED'},
+  {name: 'config: false', body: {plan, target: {type: 'nixos', source: {config: false}}}, status: 400, code: 'VALIDATION_FAILED'},
+  {name: 'store path outside the store', body: {plan, target: {type: 'nixos', source: {store_path: '/tmp/system'}}}, status: 400, code: 'VALIDATION_FAILED'},
+  {name: 'store path with traversal', body: {plan, target: {type: 'nixos', source: {store_path: `${storePath}/../../etc`}}}, status: 400, code: 'VALIDATION_FAILED'},
+  {name: 'store path that does not exist', body: {plan, target: {type: 'nixos', source: {store_path: storePath}}}, status: 400, code: 'VALIDATION_FAILED'},
+  {name: 'generation 0', body: {plan, target: {type: 'nixos', source: {generation: 0}}}, status: 400, code: 'VALIDATION_FAILED'},
+  {name: 'generation that does not exist', body: {plan, target: {type: 'nixos', source: {generation: 7}}}, status: 400, code: 'VALIDATION_FAILED'},
+  {name: 'flake without #host', body: {plan, target: {type: 'nixos', source: {flake: '/etc/nixos'}}}, status: 400, code: 'VALIDATION_FAILED'},
+  {name: 'edit outside /etc/nixos', body: {plan, target: {type: 'nixos', source: {config: true}, edits: [{path: '/etc/passwd', content: ''}]}}, status: 400, code: 'VALIDATION_FAILED'},
+  {name: 'edit with ..', body: {plan, target: {type: 'nixos', source: {config: true}, edits: [{path: '/etc/nixos/../shadow', content: ''}]}}, status: 400, code: 'VALIDATION_FAILED'},
+  {name: 'commands without apply', body: {plan, target: {type: 'commands', apply: [], revert: []}}, status: 400, code: 'VALIDATION_FAILED'},
+  {name: 'relative apply executable', body: {plan, target: cmd('sysctl', ['-w', 'x=1'])}, status: 400, code: 'VALIDATION_FAILED'},
+  {name: 'missing apply executable', body: {plan, target: cmd('/nonexistent/bin/sysctl')}, status: 400, code: 'VALIDATION_FAILED'},
+  {name: 'missing revert executable', body: {plan, target: {type: 'commands', apply: [{command: '/bin/true', args: []}], revert: [{command: '/nope/undo', args: []}]}}, status: 400, code: 'VALIDATION_FAILED'},
+  {name: 'args not strings', body: {plan, target: cmd('/bin/true', [1, 2])}, status: 400, code: 'VALIDATION_FAILED'},
+  {name: '65 args', body: {plan, target: cmd('/bin/true', Array(65).fill('a'))}, status: 400, code: 'VALIDATION_FAILED'},
+  {name: 'unknown check type', body: check({type: 'ping', host: 'x'}), status: 400, code: 'VALIDATION_FAILED'},
+  {name: 'relative check command', body: check({type: 'command', command: 'curl'}), status: 400, code: 'VALIDATION_FAILED'},
+  {name: 'missing check command', body: check({type: 'command', command: '/nonexistent/check'}), status: 400, code: 'VALIDATION_FAILED'},
+  {name: 'port 0', body: check({type: 'tcp_port', port: 0}), status: 400, code: 'VALIDATION_FAILED'},
+  {name: 'port 70000', body: check({type: 'tcp_port', port: 70_000}), status: 400, code: 'VALIDATION_FAILED'},
+  {name: 'ftp url', body: check({type: 'http_get', url: 'ftp://127.0.0.1/'}), status: 400, code: 'VALIDATION_FAILED'},
+  {name: 'unit with a space', body: check({type: 'systemd_unit', unit: 'nginx service'}), status: 400, code: 'VALIDATION_FAILED'},
+  {name: 'check timeout 121', body: check({type: 'http_get', url: 'http://127.0.0.1/', timeout_secs: 121}), status: 400, code: 'VALIDATION_FAILED'},
+  {name: 'check with unknown field', body: check({type: 'tcp_port', port: 80, retries: 3}), status: 400, code: 'VALIDATION_FAILED'},
+  {name: '33 checks', body: {plan, target: cmd('/bin/true'), health_checks: Array(33).fill({type: 'tcp_port', port: 80})}, status: 400, code: 'VALIDATION_FAILED'},
+  {name: 'negative ttl', body: {plan, ttl_secs: -1}, status: 400, code: 'VALIDATION_FAILED'},
+  {name: 'ttl below 30', body: {plan, ttl_secs: 29}, status: 400, code: 'VALIDATION_FAILED'},
+  {name: 'huge ttl', body: {plan, ttl_secs: 1e12}, status: 400, code: 'VALIDATION_FAILED'},
+  {name: 'fractional ttl', body: {plan, ttl_secs: 30.5}, status: 400, code: 'VALIDATION_FAILED'},
+  {name: 'ttl as string', body: {plan, ttl_secs: '300'}, status: 400, code: 'VALIDATION_FAILED'},
+  {name: 'negative grace', body: {plan, grace_secs: -5}, status: 400, code: 'VALIDATION_FAILED'},
+  {name: 'grace over an hour', body: {plan, grace_secs: 3601}, status: 400, code: 'VALIDATION_FAILED'},
+  {name: 'threshold 0', body: {plan, failure_threshold: 0}, status: 400, code: 'VALIDATION_FAILED'},
+  {name: 'threshold 101', body: {plan, failure_threshold: 101}, status: 400, code: 'VALIDATION_FAILED'},
+  {name: 'interval 0', body: {plan, check_interval_secs: 0}, status: 400, code: 'VALIDATION_FAILED'},
+  {name: 'interval 301', body: {plan, check_interval_secs: 301}, status: 400, code: 'VALIDATION_FAILED'},
+  {name: 'baseline_checks as string', body: {plan, baseline_checks: 'yes'}, status: 400, code: 'VALIDATION_FAILED'},
+  {name: 'nixos target without a running system', body: {plan, target: {type: 'nixos', source: {config: true}}}, status: 503, code: 'NIX_UNAVAILABLE'},
+]
+
+describe('watch bad input', () => {
+  it.each(BEGIN)('POST /switch/begin: $name → $status $code', async ({body, raw, status, code}) => {
+    const res = await send('POST', '/switch/begin', body, 'operator', raw)
+    expect(res.status, res.text).toBe(status)
+    expect(res.body.error.code).toBe(code)
+  })
+
+  const OTHER: {name: string; method: string; path: string; body?: unknown; role?: 'operator' | 'agent'; status: number; code: string}[] = [
+    {name: 'list: limit 0', method: 'GET', path: '/switch/list?limit=0', status: 400, code: 'VALIDATION_FAILED'},
+    {name: 'list: negative limit', method: 'GET', path: '/switch/list?limit=-1', status: 400, code: 'VALIDATION_FAILED'},
+    {name: 'list: fractional limit', method: 'GET', path: '/switch/list?limit=1.5', status: 400, code: 'VALIDATION_FAILED'},
+    {name: 'list: bad status', method: 'GET', path: '/switch/list?status=exploded', status: 400, code: 'VALIDATION_FAILED'},
+    {name: 'list: bad cursor', method: 'GET', path: '/switch/list?cursor=..%2F..', status: 400, code: 'VALIDATION_FAILED'},
+    {name: 'list: unknown parameter', method: 'GET', path: '/switch/list?all=1', status: 400, code: 'VALIDATION_FAILED'},
+    {name: 'get: bad id', method: 'GET', path: '/switch/sw_nope', status: 400, code: 'VALIDATION_FAILED'},
+    {name: 'get: traversal id', method: 'GET', path: '/switch/..%2F..%2Fetc', status: 400, code: 'VALIDATION_FAILED'},
+    {name: 'get: unknown id', method: 'GET', path: `/switch/${sw}`, status: 404, code: 'NOT_FOUND'},
+    {name: 'commit: bad id', method: 'POST', path: '/switch/sw_1/commit', body: {}, status: 400, code: 'VALIDATION_FAILED'},
+    {name: 'commit: unknown id', method: 'POST', path: `/switch/${sw}/commit`, body: {}, status: 404, code: 'NOT_FOUND'},
+    {name: 'commit: unknown field', method: 'POST', path: `/switch/${sw}/commit`, body: {force: true}, status: 400, code: 'VALIDATION_FAILED'},
+    {name: 'commit: GET', method: 'GET', path: `/switch/${sw}/commit`, status: 405, code: 'METHOD_NOT_ALLOWED'},
+    {name: 'rollback: reason over 500', method: 'POST', path: `/switch/${sw}/rollback`, body: {reason: 'x'.repeat(501)}, status: 400, code: 'VALIDATION_FAILED'},
+    {name: 'rollback: reason not a string', method: 'POST', path: `/switch/${sw}/rollback`, body: {reason: 5}, status: 400, code: 'VALIDATION_FAILED'},
+    {name: 'rollback: unknown id', method: 'POST', path: `/switch/${sw}/rollback`, body: {reason: 'x'}, status: 404, code: 'NOT_FOUND'},
+    {name: 'reload: agent role', method: 'POST', path: '/reload', body: {}, role: 'agent', status: 403, code: 'FORBIDDEN'},
+  ]
+
+  it.each(OTHER)('$name → $status $code', async ({method, path, body, role, status, code}) => {
+    const res = await send(method, path, body, role)
+    expect(res.status, res.text).toBe(status)
+    expect(res.body.error.code).toBe(code)
+  })
+
+  it('rejects an unknown token and clamps a huge list limit', async () => {
+    const res = await rawRequest(watch.socket, 'GET', '/switch/list', {headers: {authorization: 'Bearer osm_op_nope'}})
+    expect(res.status).toBe(401)
+    expect((await env.client('watch', watchApi).switchList({limit: 1_000_000})).switches).toEqual([])
+  })
+
+  it('wrote nothing and still serves', async () => {
+    const health = await env.client('watch', watchApi, 'agent').health()
+    expect(health).toMatchObject({status: 'ok', daemon: 'watch', active_switches: 0, current_system: null, current_generation: null})
+    const ledger = openLedger(env.paths.ledgerDb, {readonly: true})
+    expect(ledger.query({type: 'switch.*', limit: 10, order: 'asc'})).toEqual([])
+    ledger.close()
+  })
+})
