@@ -14,6 +14,40 @@ let
     inherit (cfg) logLevel;
     inherit (cfg.egress) listenPort defaultAllow allowedPorts allowPrivateCidrs;
   };
+  watchSettings = {
+    inherit (cfg) logLevel;
+  };
+
+  # One daemon as a notify-type unit with the settings every daemon shares: readiness through
+  # systemd-notify (Node has no AF_UNIX datagram sockets), SIGHUP reload, restart back-off, its own
+  # 0700 state directory, a small young generation (see DAEMON_NODE_FLAGS). `after` lists the
+  # daemons it talks to; `extra` adds or overrides serviceConfig keys (users, hardening).
+  daemonService = name: { description, after ? [ ], extra ? { } }: {
+    inherit description;
+    wantedBy = [ "osmoda.target" ];
+    partOf = [ "osmoda.target" ];
+    after = [ "osmoda-init.service" ] ++ after;
+    wants = after;
+    requires = [ "osmoda-init.service" ];
+    reloadTriggers = [ config.environment.etc."osmoda/${name}.json".source ];
+    path = with pkgs; [ util-linux coreutils systemd ];
+    environment.NODE_OPTIONS = "--max-semi-space-size=2";
+    serviceConfig = {
+      Type = "notify";
+      NotifyAccess = "all";
+      ExecStart = "${osmoda} daemon ${name}";
+      ExecReload = "${pkgs.coreutils}/bin/kill -HUP $MAINPID";
+      Restart = "on-failure";
+      RestartSec = 2;
+      RestartSteps = 5;
+      RestartMaxDelaySec = 60;
+      TimeoutStopSec = 10;
+      UMask = "0077";
+      LimitCORE = 0;
+      StateDirectory = "osmoda/${name}";
+      StateDirectoryMode = "0700";
+    } // extra;
+  };
 in
 {
   options.services.osmoda = {
@@ -69,6 +103,11 @@ in
       type = lib.types.ints.between 1 3600;
       default = 600;
       description = "Deadline of one backup (POST /backup/create answers 504 past it).";
+    };
+    watch.enable = lib.mkOption {
+      type = lib.types.bool;
+      default = true;
+      description = "Run osmoda-watch: SafeSwitch, health-gated system switches that roll back to the exact previous system.";
     };
     egress.enable = lib.mkOption {
       type = lib.types.bool;
@@ -128,6 +167,7 @@ in
     environment.systemPackages = [ cfg.package ];
     environment.etc."osmoda/egress.json" = lib.mkIf cfg.egress.enable { text = builtins.toJSON egressSettings; };
     environment.etc."osmoda/agentd.json".text = builtins.toJSON agentdSettings;
+    environment.etc."osmoda/watch.json" = lib.mkIf cfg.watch.enable { text = builtins.toJSON watchSettings; };
 
     systemd.tmpfiles.rules = [
       "d /run/osmoda 0771 root osmoda-daemons -"
@@ -173,32 +213,10 @@ in
       };
     };
 
-    systemd.services.osmoda-agentd = {
-      description = "osmoda agentd: system facts, ledger API, tool-call records";
-      wantedBy = [ "osmoda.target" ];
-      partOf = [ "osmoda.target" ];
-      after = [ "osmoda-init.service" ];
-      requires = [ "osmoda-init.service" ];
-      reloadTriggers = [ config.environment.etc."osmoda/agentd.json".source ];
-      path = with pkgs; [ util-linux coreutils systemd ];
-      # A small young generation: daemons allocate little per request (see DAEMON_NODE_FLAGS).
-      environment.NODE_OPTIONS = "--max-semi-space-size=2";
-      serviceConfig = {
-        # Node has no AF_UNIX datagram sockets: readiness goes through systemd-notify.
-        Type = "notify";
-        NotifyAccess = "all";
-        ExecStart = "${osmoda} daemon agentd";
-        ExecReload = "${pkgs.coreutils}/bin/kill -HUP $MAINPID";
-        Restart = "on-failure";
-        RestartSec = 2;
-        RestartSteps = 5;
-        RestartMaxDelaySec = 60;
-        TimeoutStopSec = 10;
-        UMask = "0077";
-        LimitCORE = 0;
+    systemd.services.osmoda-agentd = daemonService "agentd" {
+      description = "osmoda agentd: system facts, ledger API, approvals, exec, files, sandboxes";
+      extra = {
         SupplementaryGroups = [ "osmoda" "osmoda-daemons" ];
-        StateDirectory = "osmoda/agentd";
-        StateDirectoryMode = "0700";
         ProtectClock = true;
         ProtectHostname = true;
         LockPersonality = true;
@@ -206,35 +224,26 @@ in
       };
     };
 
-    systemd.services.osmoda-egress = lib.mkIf cfg.egress.enable {
+    # Root: activations, profile switches and rollbacks change the system.
+    systemd.services.osmoda-watch = lib.mkIf cfg.watch.enable (daemonService "watch" {
+      description = "osmoda watch: SafeSwitch, health-gated switches with exact rollback";
+      after = [ "osmoda-agentd.service" ];
+      extra = {
+        SupplementaryGroups = [ "osmoda" "osmoda-daemons" ];
+        LockPersonality = true;
+        RestrictRealtime = true;
+      };
+    });
+
+    systemd.services.osmoda-egress = lib.mkIf cfg.egress.enable (daemonService "egress" {
       description = "osmoda egress: capability-checked CONNECT proxy for sandboxes";
-      wantedBy = [ "osmoda.target" ];
-      partOf = [ "osmoda.target" ];
-      after = [ "osmoda-init.service" "osmoda-agentd.service" ];
-      wants = [ "osmoda-agentd.service" ];
-      requires = [ "osmoda-init.service" ];
-      reloadTriggers = [ config.environment.etc."osmoda/egress.json".source ];
-      path = with pkgs; [ util-linux coreutils systemd ];
-      environment.NODE_OPTIONS = "--max-semi-space-size=2";
-      serviceConfig = {
-        Type = "notify";
-        NotifyAccess = "all";
-        ExecStart = "${osmoda} daemon egress";
-        ExecReload = "${pkgs.coreutils}/bin/kill -HUP $MAINPID";
-        Restart = "on-failure";
-        RestartSec = 2;
-        RestartSteps = 5;
-        RestartMaxDelaySec = 60;
-        TimeoutStopSec = 10;
-        UMask = "0077";
-        LimitCORE = 0;
+      after = [ "osmoda-agentd.service" ];
+      extra = {
         User = "osmoda-egress";
         Group = "osmoda";
         SupplementaryGroups = [ "osmoda-daemons" "osmoda-sandbox" ];
         # The revocation list is read from agentd with the operator token.
         LoadCredential = [ "operator-token:/var/lib/osmoda/tokens/operator" ];
-        StateDirectory = "osmoda/egress";
-        StateDirectoryMode = "0700";
         ProtectSystem = "strict";
         ReadWritePaths = [ "/run/osmoda" "/var/lib/osmoda" ];
         ProtectHome = true;
@@ -244,6 +253,6 @@ in
         RestrictAddressFamilies = [ "AF_UNIX" "AF_INET" "AF_INET6" ];
         CapabilityBoundingSet = "";
       };
-    };
+    });
   };
 }
