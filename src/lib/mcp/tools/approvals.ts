@@ -2,8 +2,8 @@ import {z} from 'zod'
 import {agentdApi} from '../../../daemons/agentd/api.js'
 import {ApprovalId} from '../../../daemons/agentd/approvals/api.js'
 import {defineTool} from '../define-tool.js'
+import {READ_ONLY} from './annotations.js'
 
-const READ_ONLY = {readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false} as const
 
 /** approval_request: ask the operator up front for a gated call. */
 export const approvalRequest = defineTool({
