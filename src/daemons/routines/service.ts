@@ -122,7 +122,9 @@ export function createRoutinesService(deps: RoutinesServiceDeps) {
       let executable = false
       try {
         accessSync(action.command, constants.X_OK)
-        executable = statSync(action.command).isFile()
+        const info = statSync(action.command)
+        // root passes access(X_OK) for files with no execute bit at all; execve would not.
+        executable = info.isFile() && (info.mode & 0o111) !== 0
       } catch {
         executable = false
       }
