@@ -163,7 +163,7 @@ describe('routines runs', () => {
     const first = service.trigger({id: routine.id, wait: true})
     await settle()
     await expect(service.trigger({id: routine.id, wait: false})).rejects.toMatchObject({code: 'CONFLICT'})
-    expect((await first).status).toBe('ok')
+    expect(await first).toMatchObject({status: 'ok'})
     await close()
   })
 
