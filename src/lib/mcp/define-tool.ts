@@ -1,5 +1,6 @@
 import type {z} from 'zod'
 import type {AgentdApi} from '../../daemons/agentd/api.js'
+import type {RoutinesApi} from '../../daemons/routines/api.js'
 import {BugError} from '../errors.js'
 import type {RpcClient} from '../rpc/client.js'
 import type {AnyRoute, Role} from '../rpc/route.js'
@@ -13,6 +14,8 @@ export type Toolset = (typeof TOOLSETS)[number]
 /** The typed daemon clients tools call; injected so tests can hand in seam fakes. */
 export interface McpClients {
   agentd: RpcClient<AgentdApi>
+  /** Absent where a front end serves only agentd's tools (tests, `--toolsets agentd`). */
+  routines?: RpcClient<RoutinesApi>
 }
 
 /** MCP tool annotations; SPEC §3 requires all four to be set explicitly on every tool. */

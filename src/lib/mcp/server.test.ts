@@ -6,6 +6,7 @@ import {defineTool, type AnyTool, type Toolset} from './define-tool.js'
 import {createToolCallRecorder, type ToolCallRecord} from './recorder.js'
 import type {OsmodaMcpServerOptions} from './server.js'
 import {AGENTD_TOOLS} from './tools/agentd.js'
+import {ROUTINES_TOOLS} from './tools/routines.js'
 import {TOOLS_BY_TOOLSET} from './tools/index.js'
 import {sha256, HEALTH, QUERY, DISCOVER, STORED, RECALL, PAGE, RECEIPTS, INCIDENT, EXEC_RESULT, fakeAgentd, connect, text, CARD_BUNDLE} from '../../../test/helpers/mcp-fakes.js'
 
@@ -15,7 +16,7 @@ describe('osmoda MCP server: tools/list', () => {
     const mcp = await connect()
     const {tools} = await mcp.client.listTools()
     // The agent sees every agentd tool its role may call, in catalogue order
-    expect(tools.map((t) => t.name)).toEqual(AGENTD_TOOLS.filter((t) => t.roles.includes('agent')).map((t) => t.name))
+    expect(tools.map((t) => t.name)).toEqual([...AGENTD_TOOLS, ...ROUTINES_TOOLS].filter((t) => t.roles.includes('agent')).map((t) => t.name))
     for (const tool of tools) {
       expect(tool.inputSchema.type).toBe('object')
       expect(tool.outputSchema?.type).toBe('object')
@@ -56,6 +57,9 @@ describe('osmoda MCP server: tools/list', () => {
       approval_check: 'R I',
       sandbox_exec: 'W',
       capability_mint: '',
+      routine_add: '',
+      routine_list: 'R I',
+      routine_trigger: '',
     }
     const listed = await connect({role: 'operator'})
     const operatorTools = (await listed.client.listTools()).tools
