@@ -207,3 +207,28 @@ describe('routines bad input', () => {
     expect((await operator().routineList({})).routines.length).toBe(before)
   })
 })
+
+describe('osmoda routine CLI', () => {
+  it('adds, lists, disables, triggers and shows history with --json and clear errors', async () => {
+    const added = await env.cli(['routine', 'add', '--name', 'cli-echo', '--every', '3600', '--action', '{"type":"command","command":"/bin/echo","args":["from-cli"]}', '--json'])
+    expect(added).toMatchObject({exitCode: 0, json: {status: 0, result: {name: 'cli-echo', trigger: {type: 'interval', seconds: 3600}}}})
+    const id = (added.json as {result: {id: string}}).result.id
+    const ran = await env.cli(['routine', 'trigger', id, '--json'])
+    expect(ran).toMatchObject({exitCode: 0, json: {result: {status: 'ok', trigger: 'manual'}}})
+    expect(JSON.parse((ran.json as {result: {output: string}}).result.output)).toMatchObject({stdout: 'from-cli\n'})
+    const disabled = await env.cli(['routine', 'update', id, '--disable', '--json'])
+    expect(disabled).toMatchObject({exitCode: 0, json: {result: {enabled: false, next_run_at: null}}})
+    const listed = await env.cli(['routine', 'list', '--disabled', '--json'])
+    expect((listed.json as {result: {routines: {id: string}[]}}).result.routines.map((r) => r.id)).toEqual([id])
+    const history = await env.cli(['routine', 'history', '--routine', id, '--json'])
+    expect((history.json as {result: {runs: {status: string}[]}}).result.runs.map((r) => r.status)).toEqual(['ok'])
+    const table = await env.cli(['routine', 'show', id])
+    expect(table.stdout).toContain('cli-echo')
+    // Bad input: no trigger → usage (2); bad cron → the daemon's VALIDATION_FAILED (usage, 2); remove without --yes and no TTY → usage
+    expect((await env.cli(['routine', 'add', '--name', 'x', '--action', '{"type":"health_check"}'])).exitCode).toBe(2)
+    const badCron = await env.cli(['routine', 'add', '--name', 'x', '--cron', '0 25 * * *', '--action', '{"type":"health_check"}', '--json'])
+    expect(badCron).toMatchObject({exitCode: 2, json: {error: {code: 'VALIDATION_FAILED'}}})
+    expect((await env.cli(['routine', 'remove', id])).exitCode).toBe(2)
+    expect(await env.cli(['routine', 'remove', id, '--yes', '--json'])).toMatchObject({exitCode: 0, json: {result: {removed: id}}})
+  }, 60_000)
+})
