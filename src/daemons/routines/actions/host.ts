@@ -45,6 +45,14 @@ export async function runCommand(action: Extract<Action, {type: 'command'}>, ctx
   return {status: 'ok', output}
 }
 
+function lstatMaybe(path: string) {
+  try {
+    return lstatSync(path)
+  } catch {
+    return null
+  }
+}
+
 function readMaybe(path: string): string | null {
   try {
     return readFileSync(path, 'utf8').trim()
@@ -75,17 +83,19 @@ export async function generationCheck(ctx: ActionContext, host: HostDeps): Promi
   }
   const profile = join(host.root, 'nix/var/nix/profiles/system')
   const current = join(host.root, 'run/current-system')
-  if (existsSync(profile) && lstatSync(profile).isSymbolicLink()) {
-    const link = readlinkSync(profile)
-    output.generation = Number(/system-(\d+)-link/.exec(link)?.[1] ?? NaN) || link
+  const link = lstatMaybe(profile)
+  if (link?.isSymbolicLink()) {
+    const target = readlinkSync(profile)
+    output.generation = Number(/system-(\d+)-link/.exec(target)?.[1] ?? NaN) || target
     const revision = readMaybe(join(current, 'configuration-revision'))
     output.configuration_revision = revision
     const gitHead = await gitHeadOf(join(host.root, 'etc/nixos'), host, ctx.signal)
     output.etc_nixos_head = gitHead
     if (revision && gitHead && revision !== gitHead) findings.push(`drift: running ${revision.slice(0, 12)}, /etc/nixos is at ${gitHead.slice(0, 12)}`)
     const lock = join(host.root, 'etc/nixos/flake.lock')
-    if (existsSync(lock) && existsSync(profile)) {
-      const newer = statSync(lock).mtimeMs > lstatSync(profile).mtimeMs
+    if (existsSync(lock)) {
+      // The profile link is replaced at every switch, so its mtime is the generation's.
+      const newer = statSync(lock).mtimeMs > link.mtimeMs
       output.flake_lock_newer = newer
       if (newer) findings.push('flake.lock is newer than the current generation')
     }
