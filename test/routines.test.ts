@@ -107,6 +107,16 @@ describe('routines daemon with agentd', () => {
     expect(run.status).not.toBe('skipped')
   }, 30_000)
 
+  it('reconnects to the ledger stream when agentd restarts', async () => {
+    const client = operator()
+    const routine = await client.routineAdd({name: 'on-incident', trigger: {type: 'event', event_type: 'incident.opened', debounce_secs: 0}, action: {type: 'command', command: '/bin/true'}})
+    await agentd.stopClean()
+    agentd = await env.start('agentd')
+    const event = append('incident.opened', {name: 'x'})
+    const run = await until(async () => (await client.routineHistory({routine_id: routine.id})).runs.find((r) => r.event_seq === event.seq), 8000)
+    expect(run.trigger).toBe('event')
+  }, 30_000)
+
   it('runs a webhook-triggered routine only with a valid HMAC signature, and returns the secret once', async () => {
     const client = operator()
     const routine = await client.routineAdd({name: 'hooked', trigger: {type: 'webhook'}, action: {type: 'command', command: '/bin/echo', args: ['hi']}})
@@ -135,8 +145,15 @@ describe('routines daemon with agentd', () => {
     const health = await agent().routineAdd({name: 'agent-health', trigger: {type: 'interval', seconds: 600}, action: {type: 'health_check'}})
     await expect(agent().routineUpdate({id: health.id, enabled: false})).rejects.toMatchObject({code: 'APPROVAL_REQUIRED'})
     await expect(agent().routineRemove({id: health.id})).rejects.toMatchObject({code: 'APPROVAL_REQUIRED'})
+    // Asking up front with approval_request binds to the same digest the routines gate computes
+    const upFront = await env.client('agentd', agentdApi, 'agent', {'x-osmoda-agent-id': 'ops'}).approvalRequest({reason: 'nightly report', tool: 'routine_add', arguments: {name: 'agent-report', trigger: {type: 'cron', expression: '0 3 * * *'}, action: {type: 'command', command: '/bin/true'}}})
+    await env.client('agentd', agentdApi).approvalApprove({id: upFront.id})
+    const report = await agent().routineAdd({name: 'agent-report', trigger: {type: 'cron', expression: '0 3 * * *'}, action: {type: 'command', command: '/bin/true'}, approval_id: upFront.id})
+    expect(report.trigger).toEqual({type: 'cron', expression: '0 3 * * *', timezone: 'UTC'})
+    // A used approval does not work twice
+    await expect(agent().routineAdd({name: 'agent-report-2', trigger: {type: 'cron', expression: '0 3 * * *'}, action: {type: 'command', command: '/bin/true'}, approval_id: upFront.id})).rejects.toMatchObject({code: 'APPROVAL_INVALID'})
     const [event] = openLedgerQuery('routine.added', 'agent:ops')
-    expect(event).toMatchObject({payload: {name: 'agent-health', action_type: 'health_check'}})
+    expect(event).toMatchObject({payload: {name: 'agent-report', action_type: 'command', trigger: {type: 'cron'}}})
   })
 })
 
