@@ -45,6 +45,8 @@ async function main(ctx: DaemonContext<RoutinesConfig>): Promise<void> {
 
   const runner = createRunner({store, ledger: ctx.ledger, clock: SYSTEM_CLOCK, config: () => config, agentd, host: realHost(), log: ctx.log.child({component: 'runner'}), newId})
   const gate = createRemoteGate(agentd)
+  // Until the ledger stream answers, event routines cannot fire: health says so.
+  let streamConnected = false
   const service = createRoutinesService({
     file: routinesFilePath(ctx, config.routinesFile),
     config: () => config,
@@ -63,6 +65,7 @@ async function main(ctx: DaemonContext<RoutinesConfig>): Promise<void> {
     newId,
     version: ctx.version,
     startedAt,
+    problems: () => (streamConnected || !service.hasEventRoutines() ? [] : ['ledger event stream from agentd is not connected: event routines cannot fire']),
   })
 
   const reload = async (): Promise<ReloadResult> => {
@@ -81,7 +84,7 @@ async function main(ctx: DaemonContext<RoutinesConfig>): Promise<void> {
   let feed: Promise<void> | null = null
   try {
     service.start()
-    feed = startEventFeed({agentd, store, log: ctx.log.child({component: 'events'}), signal: feedStop.signal, onEvent: (event) => service.onEvent(event)})
+    feed = startEventFeed({agentd, store, log: ctx.log.child({component: 'events'}), signal: feedStop.signal, onEvent: (event) => service.onEvent(event), onState: (connected) => (streamConnected = connected)})
     await serveUntilAborted(ctx, server)
   } finally {
     feedStop.abort()

@@ -206,6 +206,13 @@ describe('routines runs', () => {
     expect(readFileSync(file, 'utf8')).toBe('{"version": 1, "routines": [')
     writeFileSync(file, JSON.stringify({version: 1, routines: []}))
     second.service.reload()
+    // A reload over a file broken again fails and keeps the set in force
+    writeFileSync(file, '{"version": 2, "routines": []}')
+    expect(() => second.service.reload()).toThrow(/kept the previous routines/)
+    expect(second.service.list({}).routines).toHaveLength(6)
+    expect(readFileSync(file, 'utf8')).toBe('{"version": 2, "routines": []}')
+    writeFileSync(file, JSON.stringify({version: 1, routines: []}))
+    second.service.reload()
     expect(second.service.health().status).toBe('ok')
     expect(second.service.list({}).routines).toHaveLength(6)
     await second.close()

@@ -28,6 +28,8 @@ export interface RoutinesServiceDeps {
   version: string
   startedAt: number
   random?: () => number
+  /** Problems found outside the service (e.g. the ledger stream is down), shown in health. */
+  problems?: () => string[]
 }
 
 type Caller = Pick<RequestContext, 'role' | 'actor'>
@@ -144,7 +146,12 @@ export function createRoutinesService(deps: RoutinesServiceDeps) {
       if (interrupted) deps.log.warn('runs interrupted by the previous stop were marked as errors', {count: interrupted})
       load()
     },
-    reload: load,
+    /** Re-reads routines.json; a corrupt file fails the reload and the previous set stays in force. */
+    reload(): {changed: string[]} {
+      const result = load()
+      if (problem) throw new OsmodaError('CONFLICT', `reload kept the previous routines: ${problem}`, {details: {state: 'definitions_corrupt'}, hint: 'fix routines.json and reload again'})
+      return result
+    },
     async stop(): Promise<void> {
       timers.cancelAll()
       await runner.stop()
@@ -152,13 +159,14 @@ export function createRoutinesService(deps: RoutinesServiceDeps) {
     health() {
       const defs = [...routines.values()]
       const next = defs.map((d) => timers.at(d.id)).filter((t): t is number => t !== null)
+      const problems = [...(problem ? [problem] : []), ...(deps.problems?.() ?? [])]
       return {
-        status: problem ? ('degraded' as const) : ('ok' as const),
+        status: problems.length ? ('degraded' as const) : ('ok' as const),
         daemon: 'routines',
         version: deps.version,
         pid: process.pid,
         uptime_secs: Math.round((Date.now() - deps.startedAt) / 1000),
-        ...(problem ? {problems: [problem]} : {}),
+        ...(problems.length ? {problems} : {}),
         routine_count: defs.length,
         enabled_count: defs.filter((d) => d.enabled).length,
         running: runner.runningCount(),
