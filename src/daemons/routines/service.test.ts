@@ -219,6 +219,27 @@ describe('routines runs', () => {
   })
 })
 
+describe('event triggers', () => {
+  it('fires on the leading edge, ignores matches inside the debounce window, and never on its own runs or notifications', async () => {
+    const time = fakeClock('2026-11-26T12:00:00.000Z')
+    const {service, close} = make({clock: time.clock})
+    const routine = await service.add(add({name: 'on-any', trigger: {type: 'event', event_type: 'notification.*', debounce_secs: 30}, action: {type: 'command', command: '/bin/true'}}), OP)
+    const runs = () => service.history({routine_id: routine.id, limit: 50}).runs
+    service.onEvent({seq: 10, type: 'notification.requested', actor: 'watch', payload: {source: 'watch'}})
+    await settle()
+    service.onEvent({seq: 11, type: 'notification.requested', actor: 'watch', payload: {source: 'watch'}})
+    expect(runs().map((r) => r.event_seq)).toEqual([10])
+    time.advance(31_000)
+    service.onEvent({seq: 12, type: 'notification.requested', actor: 'routines', payload: {source: `routine:${routine.id}`}})
+    service.onEvent({seq: 13, type: 'routine.ran', actor: 'routines', payload: {routine_id: routine.id}})
+    expect(runs()).toHaveLength(1)
+    service.onEvent({seq: 14, type: 'notification.requested', actor: 'routines', payload: {source: 'routine:default-health'}})
+    await settle()
+    expect(runs().map((r) => [r.event_seq, r.trigger])).toEqual([[14, 'event'], [10, 'event']])
+    await close()
+  })
+})
+
 describe('routines approvals and write-only secrets', () => {
   it('gates an agent adding a command routine, not a built-in one; disabling and removing are gated', async () => {
     const time = fakeClock('2026-11-26T12:00:00.000Z')

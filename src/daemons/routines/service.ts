@@ -272,8 +272,8 @@ export function createRoutinesService(deps: RoutinesServiceDeps) {
     onEvent(event: LedgerEventLike): void {
       for (const def of routines.values()) {
         if (!def.enabled || def.trigger.type !== 'event') continue
-        // A routine's own routine.ran must not re-trigger it.
-        if (event.type === 'routine.ran' && event.payload.routine_id === def.id) continue
+        // What a routine itself caused (its routine.ran, its notifications) must not re-trigger it.
+        if (event.actor === 'routines' && (event.payload.routine_id === def.id || event.payload.source === `routine:${def.id}`)) continue
         if (!matchesEvent(def.trigger, event)) continue
         const last = lastEventFire.get(def.id)
         if (last !== undefined && clock.now() - last < def.trigger.debounce_secs * 1000) continue
