@@ -11,8 +11,9 @@ import {verifyAgentCard} from '../src/daemons/agentd/agent-card/signature.js'
 import {loadNodePublicKey} from '../src/lib/identity.js'
 import {BIN, ROOT, testEnv, type DaemonProcess, type TestEnv} from './helpers/env.js'
 import {AGENTD_TOOLS} from '../src/lib/mcp/tools/agentd.js'
+import {ROUTINES_TOOLS} from '../src/lib/mcp/tools/routines.js'
 
-const AGENT_TOOL_NAMES = AGENTD_TOOLS.filter((t) => t.roles.includes('agent')).map((t) => t.name)
+const AGENT_TOOL_NAMES = [...AGENTD_TOOLS, ...ROUTINES_TOOLS].filter((t) => t.roles.includes('agent')).map((t) => t.name)
 
 let env: TestEnv
 let agentd: DaemonProcess
