@@ -63,7 +63,7 @@ describe('osmoda mcp over stdio against a real agentd', () => {
     for (const tool of tools) {
       expect(tool.inputSchema.type).toBe('object')
       expect(tool.outputSchema?.type).toBe('object')
-      expect(tool.annotations).toEqual(AGENTD_TOOLS.find((t) => t.name === tool.name)?.annotations)
+      expect(tool.annotations).toEqual([...AGENTD_TOOLS, ...ROUTINES_TOOLS].find((t) => t.name === tool.name)?.annotations)
     }
 
     // When it calls each tool (the SDK client validates structuredContent against outputSchema)
