@@ -1,4 +1,6 @@
 import {createHmac} from 'node:crypto'
+import {existsSync, mkdirSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {agentdApi} from '../src/daemons/agentd/api.js'
 import {routinesApi} from '../src/daemons/routines/api.js'
@@ -248,4 +250,20 @@ describe('osmoda routine CLI', () => {
     expect((await env.cli(['routine', 'remove', id])).exitCode).toBe(2)
     expect(await env.cli(['routine', 'remove', id, '--yes', '--json'])).toMatchObject({exitCode: 0, json: {result: {removed: id}}})
   }, 60_000)
+})
+
+describe('routines config', () => {
+  it('refuses to start on a bad config file, naming the key', async () => {
+    const own = await testEnv()
+    try {
+      mkdirSync(own.paths.configDir, {recursive: true})
+      writeFileSync(join(own.paths.configDir, 'routines.json'), JSON.stringify({commandTimeout: {defaultSecs: 900, maxSecs: 600}, maxConcurrent: 0}))
+      const res = await own.cli(['daemon', 'routines'], {timeoutMs: 15_000})
+      expect(res.exitCode).not.toBe(0)
+      expect(res.stderr).toMatch(/maxConcurrent/)
+      expect(existsSync(own.paths.socket('routines'))).toBe(false)
+    } finally {
+      await own.cleanup()
+    }
+  }, 30_000)
 })
