@@ -12,7 +12,7 @@ const RETRY_MS = 1000
  * keeping the last processed seq in routines.db: after a restart of either daemon it resumes right
  * after that seq, so no event is missed or handled twice. The first start begins at the current head.
  */
-export function startEventFeed(deps: {agentd: () => AgentdClient; store: RoutinesStore; log: Logger; signal: AbortSignal; onEvent: (event: LedgerEventLike) => void; onState?: (connected: boolean) => void}): Promise<void> {
+export function startEventFeed(deps: {agentd: () => AgentdClient; store: RoutinesStore; log: Logger; signal: AbortSignal; onEvent: (event: LedgerEventLike) => void; onState?: (connected: boolean) => void; onError?: (error: unknown) => void}): Promise<void> {
   const loop = async () => {
     let away = false
     while (!deps.signal.aborted) {
@@ -37,6 +37,7 @@ export function startEventFeed(deps: {agentd: () => AgentdClient; store: Routine
         }
       } catch (error) {
         if (deps.signal.aborted) break
+        deps.onError?.(error)
         if (!away) deps.log.warn('ledger stream lost; retrying every second', {error: (error as OsmodaError).code ?? (error as Error).message})
       }
       away = true

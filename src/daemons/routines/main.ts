@@ -84,7 +84,7 @@ async function main(ctx: DaemonContext<RoutinesConfig>): Promise<void> {
   let feed: Promise<void> | null = null
   try {
     service.start()
-    feed = startEventFeed({agentd, store, log: ctx.log.child({component: 'events'}), signal: feedStop.signal, onEvent: (event) => service.onEvent(event), onState: (connected) => (streamConnected = connected)})
+    feed = startEventFeed({agentd, store, log: ctx.log.child({component: 'events'}), signal: feedStop.signal, onEvent: (event) => service.onEvent(event), onState: (connected) => (streamConnected = connected), onError: dropClientOn401})
     await serveUntilAborted(ctx, server)
   } finally {
     feedStop.abort()
