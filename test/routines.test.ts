@@ -5,7 +5,9 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {agentdApi} from '../src/daemons/agentd/api.js'
 import {routinesApi} from '../src/daemons/routines/api.js'
 import {openLedger} from '../src/lib/ledger/ledger.js'
-import {testEnv, type DaemonProcess, type TestEnv} from './helpers/env.js'
+import {Client} from '@modelcontextprotocol/sdk/client/index.js'
+import {StdioClientTransport} from '@modelcontextprotocol/sdk/client/stdio.js'
+import {BIN, testEnv, type DaemonProcess, type TestEnv} from './helpers/env.js'
 import {rawRequest} from './helpers/raw-request.js'
 
 let env: TestEnv
@@ -250,6 +252,31 @@ describe('osmoda routine CLI', () => {
     expect((await env.cli(['routine', 'remove', id])).exitCode).toBe(2)
     expect(await env.cli(['routine', 'remove', id, '--yes', '--json'])).toMatchObject({exitCode: 0, json: {result: {removed: id}}})
   }, 60_000)
+})
+
+describe('routines tools through osmoda mcp (stdio, built binary)', () => {
+  it('lists and triggers routines as the agent, and records the calls', async () => {
+    const transport = new StdioClientTransport({command: process.execPath, args: [BIN, 'mcp'], env: {...(env.env as Record<string, string>), OSMODA_AGENT_ID: 'e2e'}, stderr: 'pipe'})
+    const client = new Client({name: 'routines-e2e', version: '0.0.0'})
+    await client.connect(transport)
+    try {
+      const list = await client.callTool({name: 'routine_list', arguments: {enabled: true}})
+      expect(list.isError).toBeFalsy()
+      expect((list.structuredContent as {routines: {id: string}[]}).routines.map((r) => r.id)).toContain('default-health')
+      const run = await client.callTool({name: 'routine_trigger', arguments: {id: 'default-health'}})
+      expect(run.structuredContent).toMatchObject({status: 'ok', trigger: 'manual', routine_id: 'default-health'})
+      const gated = await client.callTool({name: 'routine_add', arguments: {name: 'mcp-cmd', trigger: {type: 'interval', seconds: 600}, action: {type: 'command', command: '/bin/true'}}})
+      expect(gated.isError).toBe(true)
+      expect((gated.content as {text: string}[])[0]?.text).toMatch(/^APPROVAL_REQUIRED/)
+      const recorded = await until(async () => {
+        const events = openLedgerQuery('tool.called', 'agent:e2e')
+        return events.length ? events : undefined
+      })
+      expect(recorded[0]?.payload).toMatchObject({toolset: 'routines'})
+    } finally {
+      await client.close()
+    }
+  }, 30_000)
 })
 
 describe('routines config', () => {
