@@ -2,6 +2,7 @@ import {join} from 'node:path'
 import type {DaemonContext, DaemonDefinition, ReloadResult} from '../../lib/daemon/runtime.js'
 import {serveUntilAborted} from '../../lib/daemon/serve.js'
 import {OsmodaError} from '../../lib/errors.js'
+import {loadNodeKeys} from '../../lib/identity.js'
 import {createIdGenerator} from '../../lib/ids.js'
 import {createTokenAuth} from '../../lib/rpc/auth.js'
 import {createClient} from '../../lib/rpc/client.js'
@@ -16,6 +17,7 @@ import {startEventFeed} from './event-feed.js'
 import {createRemoteGate} from './gate.js'
 import {routinesHandlers} from './routes.js'
 import {createRunner} from './runner.js'
+import {createSecretBox, routinesSecretKey} from './secret-box.js'
 import {SYSTEM_CLOCK} from './schedule.js'
 import {createRoutinesService} from './service.js'
 import {openRoutinesStore} from './store.js'
@@ -29,7 +31,7 @@ async function main(ctx: DaemonContext<RoutinesConfig>): Promise<void> {
   const startedAt = Date.now()
   let config = ctx.config
   const auth = createTokenAuth(ctx.paths.tokensDir)
-  const store = openRoutinesStore(join(ctx.paths.daemonStateDir('routines'), 'routines.db'))
+  const store = openRoutinesStore(join(ctx.paths.daemonStateDir('routines'), 'routines.db'), createSecretBox(routinesSecretKey(loadNodeKeys(ctx.paths).signingKey)))
   const newId = createIdGenerator()
 
   // One agentd client with the operator token (LoadCredential in production), rebuilt after a

@@ -1,3 +1,4 @@
+import {randomBytes} from 'node:crypto'
 import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -14,7 +15,10 @@ import type {RoutineGate, RoutineGateRequest} from './gate.js'
 import {createRunner} from './runner.js'
 import type {Clock} from './schedule.js'
 import {createRoutinesService} from './service.js'
+import {createSecretBox} from './secret-box.js'
 import {openRoutinesStore} from './store.js'
+
+const BOX = createSecretBox(randomBytes(32))
 
 /** A clock whose time only moves when the test says so; timers fire in time order. */
 function fakeClock(startIso: string) {
@@ -75,7 +79,7 @@ function recordingGate(mode: 'allow' | 'require' = 'allow') {
 
 function make(options: {clock: Clock; config?: Partial<RoutinesConfig>; gate?: RoutineGate}) {
   const config = RoutinesConfig.parse({installDefaults: false, ...options.config})
-  const store = openRoutinesStore(join(dir, 'routines', 'routines.db'))
+  const store = openRoutinesStore(join(dir, 'routines', 'routines.db'), BOX)
   const newId = createIdGenerator({clock: options.clock.now})
   const runner = createRunner({store, ledger, clock: options.clock, config: () => config, agentd: () => ({}) as AgentdClient, host: realHost(), log: quiet, newId})
   const service = createRoutinesService({file: join(dir, 'routines', 'routines.json'), config: () => config, store, ledger, clock: options.clock, runner, gate: options.gate ?? recordingGate().gate, log: quiet, newId, version: '0', startedAt: Date.now(), random: () => 0.5})

@@ -1,5 +1,6 @@
 import {migrate, openDatabase, type Db} from '../../lib/db/open.js'
 import type {Run} from './api.js'
+import type {SecretBox} from './secret-box.js'
 
 const MIGRATIONS = [
   `CREATE TABLE routine_state (
@@ -42,10 +43,10 @@ export interface RunQuery {
 
 /**
  * `routines/routines.db`: run history, last-run state, the ledger follow cursor, small per-routine
- * memories (network baseline, CPU streak, journal cursor) and secrets. Definitions live in
+ * memories (network baseline, CPU streak, journal cursor) and secrets (sealed with the node key). Definitions live in
  * routines.json, which humans edit; everything the daemon learns lives here.
  */
-export function openRoutinesStore(path: string) {
+export function openRoutinesStore(path: string, box: SecretBox) {
   const db: Db = openDatabase(path)
   migrate(db, MIGRATIONS)
   const stmt = {
@@ -119,11 +120,12 @@ export function openRoutinesStore(path: string) {
       stmt.kvSet.run(key, value)
     },
     secret(routineId: string, kind: 'webhook_trigger' | 'webhook_headers'): string | null {
-      return (stmt.secretGet.get(routineId, kind) as {value: string} | undefined)?.value ?? null
+      const sealed = (stmt.secretGet.get(routineId, kind) as {value: string} | undefined)?.value
+      return sealed === undefined ? null : box.open(sealed, `${routineId}/${kind}`)
     },
     setSecret(routineId: string, kind: 'webhook_trigger' | 'webhook_headers', value: string | null): void {
       if (value === null) stmt.secretDel.run(routineId, kind)
-      else stmt.secretSet.run(routineId, kind, value)
+      else stmt.secretSet.run(routineId, kind, box.seal(value, `${routineId}/${kind}`))
     },
     /** Forgets what a removed routine learnt (its memories and secrets); its history stays. */
     forget(routineId: string): void {
