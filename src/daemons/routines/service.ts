@@ -55,7 +55,12 @@ export function createRoutinesService(deps: RoutinesServiceDeps) {
   const fire = (id: string): void => {
     const def = routines.get(id)
     if (!def?.enabled) return
-    runner.launch(def, def.trigger.type as Run['trigger'])
+    try {
+      runner.launch(def, def.trigger.type as Run['trigger'])
+    } catch (error) {
+      // A failed start (e.g. the database is busy) must not stop the schedule.
+      deps.log.error('routine could not start', {routine_id: id, error: (error as Error).message})
+    }
     // Cron: the next matching minute. Interval: one period after this firing (run or skipped).
     if (def.trigger.type === 'cron') schedule(def)
     else if (def.trigger.type === 'interval') timers.arm(def.id, clock.now() + def.trigger.seconds * 1000, fire)
