@@ -6,12 +6,14 @@ import {benchLedger} from './ledger.js'
 import {benchMemory} from './memory.js'
 import {benchSwitch} from './switch.js'
 import {results} from './lib.js'
+import {benchRoutines} from './routines.js'
 
 await benchLedger()
 await benchDaemon()
 await benchBackup()
 await benchMemory()
 await benchSwitch()
+await benchRoutines()
 const dir = new URL('./results/', import.meta.url)
 mkdirSync(dir, {recursive: true})
 writeFileSync(new URL(`bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`, dir), `${JSON.stringify(results, null, 2)}\n`)

@@ -4,6 +4,7 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {agentdApi} from '../src/daemons/agentd/api.js'
 import {egressApi} from '../src/daemons/egress/api.js'
 import {watchApi} from '../src/daemons/watch/api.js'
+import {routinesApi} from '../src/daemons/routines/api.js'
 import {backoffMs} from '../src/lib/supervisor.js'
 import {BIN, testEnv, type TestEnv} from './helpers/env.js'
 
@@ -71,10 +72,13 @@ describe('osmoda up', () => {
     expect((await env.client('egress', egressApi).health()).pid).toBe(run.child.pid)
     expect(existsSync(`${env.paths.runDir}/egress-proxy.sock`)).toBe(true)
     expect((await env.client('watch', watchApi).health()).pid).toBe(run.child.pid)
+    // and routines, with its six default routines
+    expect(await env.client('routines', routinesApi).health()).toMatchObject({pid: run.child.pid, routine_count: 6})
     run.child.kill('SIGTERM')
     expect(await run.exited).toBe(0)
     expect(existsSync(env.paths.socket('agentd'))).toBe(false)
     expect(existsSync(env.paths.socket('egress'))).toBe(false)
+    expect(existsSync(env.paths.socket('routines'))).toBe(false)
     expect(existsSync(`${env.paths.runDir}/egress-proxy.sock`)).toBe(false)
   })
 

@@ -7,6 +7,7 @@ import {describeTool, hintLetters, type ToolListing} from '../lib/mcp/catalogue.
 import {resolveAgentContext, roleOfToken} from '../lib/mcp/agent-context.js'
 import {parseToolsets, selectTools} from '../lib/mcp/tools/index.js'
 import {createClient} from '../lib/rpc/client.js'
+import {routinesApi} from '../daemons/routines/api.js'
 import type {Role} from '../lib/rpc/route.js'
 import {resolveToken} from '../lib/tokens.js'
 
@@ -62,6 +63,7 @@ in the ledger as tool.called.`
     for (const warning of agent.warnings) this.warn(warning)
     const agentd = createClient('agentd', agentdApi, {socketPath: this.paths.socket('agentd'), token, headers: agent.headers})
     const watch = createClient('watch', watchApi, {socketPath: this.paths.socket('watch'), token, headers: agent.headers})
+    const routines = createClient('routines', routinesApi, {socketPath: this.paths.socket('routines'), token, headers: agent.headers})
     try {
       if (flags.check) {
         const health = await agentd.health()
@@ -73,7 +75,7 @@ in the ledger as tool.called.`
       // The MCP SDK costs ~90 ms to import: only the serving path pays for it.
       const {serveStdio} = await import('../lib/mcp/stdio.js')
       await serveStdio({
-        clients: {agentd, watch},
+        clients: {agentd, watch, routines},
         role,
         toolsets,
         readOnly: flags['read-only'],
@@ -85,6 +87,7 @@ in the ledger as tool.called.`
     } finally {
       agentd.close()
       watch.close()
+      routines.close()
     }
   }
 }

@@ -8,6 +8,7 @@ export const DAEMONS = {
   agentd: async (): Promise<DaemonDefinition> => (await import('./agentd/main.js')).agentd as unknown as DaemonDefinition,
   egress: async (): Promise<DaemonDefinition> => (await import('./egress/main.js')).egress as unknown as DaemonDefinition,
   watch: async (): Promise<DaemonDefinition> => (await import('./watch/main.js')).watch as unknown as DaemonDefinition,
+  routines: async (): Promise<DaemonDefinition> => (await import('./routines/main.js')).routines as unknown as DaemonDefinition,
 } as const
 
 /** A daemon this build can run. */

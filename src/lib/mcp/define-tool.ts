@@ -1,6 +1,7 @@
 import type {z} from 'zod'
 import type {AgentdApi} from '../../daemons/agentd/api.js'
 import type {WatchApi} from '../../daemons/watch/api.js'
+import type {RoutinesApi} from '../../daemons/routines/api.js'
 import {BugError} from '../errors.js'
 import type {RpcClient} from '../rpc/client.js'
 import type {AnyRoute, Role} from '../rpc/route.js'
@@ -15,6 +16,8 @@ export type Toolset = (typeof TOOLSETS)[number]
 export interface McpClients {
   agentd: RpcClient<AgentdApi>
   watch: RpcClient<WatchApi>
+  /** Absent where a front end serves only agentd's tools (tests, `--toolsets agentd`). */
+  routines?: RpcClient<RoutinesApi>
 }
 
 /** MCP tool annotations; SPEC §3 requires all four to be set explicitly on every tool. */

@@ -61,6 +61,9 @@ describe('osmoda MCP server: tools/list', () => {
       safe_switch_commit: 'I',
       safe_switch_rollback: 'D I',
       safe_switch_list: 'R I',
+      routine_add: '',
+      routine_list: 'R I',
+      routine_trigger: '',
     }
     const listed = await connect({role: 'operator'})
     const operatorTools = (await listed.client.listTools()).tools
