@@ -17,6 +17,9 @@ let
   watchSettings = {
     inherit (cfg) logLevel;
   };
+  routinesSettings = {
+    inherit (cfg) logLevel;
+  };
 
   # One daemon as a notify-type unit with the settings every daemon shares: readiness through
   # systemd-notify (Node has no AF_UNIX datagram sockets), SIGHUP reload, restart back-off, its own
@@ -109,6 +112,11 @@ in
       default = true;
       description = "Run osmoda-watch: SafeSwitch, health-gated system switches that roll back to the exact previous system.";
     };
+    routines.enable = lib.mkOption {
+      type = lib.types.bool;
+      default = true;
+      description = "Run osmoda-routines: cron, interval, event and webhook automation with persisted history (six default routines).";
+    };
     egress.enable = lib.mkOption {
       type = lib.types.bool;
       default = true;
@@ -168,6 +176,7 @@ in
     environment.etc."osmoda/egress.json" = lib.mkIf cfg.egress.enable { text = builtins.toJSON egressSettings; };
     environment.etc."osmoda/agentd.json".text = builtins.toJSON agentdSettings;
     environment.etc."osmoda/watch.json" = lib.mkIf cfg.watch.enable { text = builtins.toJSON watchSettings; };
+    environment.etc."osmoda/routines.json" = lib.mkIf cfg.routines.enable { text = builtins.toJSON routinesSettings; };
 
     systemd.tmpfiles.rules = [
       "d /run/osmoda 0771 root osmoda-daemons -"
@@ -227,6 +236,17 @@ in
     # Root: activations, profile switches and rollbacks change the system.
     systemd.services.osmoda-watch = lib.mkIf cfg.watch.enable (daemonService "watch" {
       description = "osmoda watch: SafeSwitch, health-gated switches with exact rollback";
+      after = [ "osmoda-agentd.service" ];
+      extra = {
+        SupplementaryGroups = [ "osmoda" "osmoda-daemons" ];
+        LockPersonality = true;
+        RestrictRealtime = true;
+      };
+    });
+
+    # Root: command actions act on the host (in transient units).
+    systemd.services.osmoda-routines = lib.mkIf cfg.routines.enable (daemonService "routines" {
+      description = "osmoda routines: cron, interval, event and webhook automation";
       after = [ "osmoda-agentd.service" ];
       extra = {
         SupplementaryGroups = [ "osmoda" "osmoda-daemons" ];
