@@ -40,7 +40,7 @@ const WatcherName = z
   .string()
   .min(1)
   .max(64)
-  .regex(/^[^\0-\x1f\x7f]+$/, 'must not contain control characters')
+  .refine((name) => [...name].every((c) => c >= ' ' && c !== '\u007f'), 'must not contain control characters')
   .describe('A name unique among watchers (1..64 characters)')
 
 /** A watcher (SPEC §2.3). */
