@@ -325,7 +325,9 @@ export function createWatcherService(deps: WatcherServiceDeps) {
       if (missing.length) throw new UsageError(`watcher refers to executables that do not exist: ${missing.join('; ')}`, {details: missing})
       // Checked again atomically by the insert; refusing here avoids asking for a useless approval.
       store.requireNameFree(input.name)
-      const body = {...rest, actions}
+      // The validated request as sent (without approval_id): an approval asked for up front with
+      // approval_request for this tool call digests the same body.
+      const body = rest
       const gated = addNeedsApproval(input.check, actions)
       await deps.gate.check({
         operation: 'watcher_add',
