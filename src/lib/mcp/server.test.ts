@@ -61,6 +61,8 @@ describe('osmoda MCP server: tools/list', () => {
       safe_switch_commit: 'I',
       safe_switch_rollback: 'D I',
       safe_switch_list: 'R I',
+      watcher_add: '',
+      watcher_list: 'R I',
     }
     const listed = await connect({role: 'operator'})
     const operatorTools = (await listed.client.listTools()).tools
