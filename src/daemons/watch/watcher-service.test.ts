@@ -247,6 +247,38 @@ describe('watcher ladder details', () => {
     await watchers.stop()
   })
 
+  it.skipIf(existsSync('/run/systemd/system'))('answers restart_service with a clear failure without systemd', async () => {
+    // Given a watcher whose ladder restarts a unit, on a host where systemd is not PID 1
+    const watchers = service()
+    config = WatchConfig.parse({watcher: {backoff: {initialSecs: 0, factor: 2, maxSecs: 1}, restartAttempts: 1}})
+    await watchers.add(WatcherAddInput.parse({name: 'unit', check: await unreachable(), interval_secs: 5, actions: [{type: 'restart_service', unit: 'web.service'}]}), operator)
+    // When the check fails
+    await time.to(5, () => watchers.idle())
+    // Then the restart is recorded as failed, saying why, and the ladder moves on (escalated)
+    expect(events('watcher.action_taken').map(([, p]) => p)).toEqual([expect.objectContaining({action: 'restart_service', ok: false, detail: expect.stringMatching(/^systemd unavailable: cannot restart web\.service/)})])
+    expect(at('watcher.escalated')).toEqual([5])
+    await watchers.stop()
+  })
+
+  it('keeps its timer going when a tick fails to be written', async () => {
+    // Given a watcher whose check fails, and a ledger that refuses the first write of the episode
+    const watchers = service()
+    const w = await watchers.add(WatcherAddInput.parse({name: 'sturdy', check: await unreachable(), interval_secs: 5}), operator)
+    const append = ledger.append.bind(ledger)
+    let refuse = 1
+    ledger.append = (input) => {
+      if (input.type === 'watcher.degraded' && refuse-- > 0) throw new Error('disk full')
+      return append(input)
+    }
+    // When time passes
+    await time.to(10, () => watchers.idle())
+    // Then the failed tick did not stop the timer: the next tick degraded the watcher
+    expect(at('watcher.degraded')).toEqual([10])
+    expect(watchers.get(w.id).state).toBe('degraded')
+    ledger.append = append
+    await watchers.stop()
+  })
+
   it('keeps its state across a restart of the service', async () => {
     // Given a degraded watcher
     const first = service()

@@ -161,7 +161,12 @@ export function createWatcherService(deps: WatcherServiceDeps) {
       id,
       clock.setTimeout(() => {
         timers.delete(id)
-        void withLock(id, () => tick(id)).catch((error: unknown) => log.error('watcher tick failed', {watcher_id: id, error: (error as Error).message}))
+        void withLock(id, () => tick(id)).catch((error: unknown) => {
+          // A tick that threw (the ledger or database refused a write) must not end the watcher's timer.
+          log.error('watcher tick failed', {watcher_id: id, error: (error as Error).message})
+          const entry = store.get(id)
+          if (entry && !timers.has(id)) schedule(id, entry.watcher.interval_secs)
+        })
       }, delay),
     )
   }
