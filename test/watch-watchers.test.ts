@@ -7,20 +7,41 @@ import {watchApi} from '../src/daemons/watch/api.js'
 import {openLedger} from '../src/lib/ledger/ledger.js'
 import {testEnv, type DaemonProcess, type TestEnv} from './helpers/env.js'
 import {rawRequest} from './helpers/raw-request.js'
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {createServer} from 'node:net'
 import {join} from 'node:path'
+import {ROOT} from './helpers/env.js'
 
 let env: TestEnv
 let agentd: DaemonProcess
 let watch: DaemonProcess
+let serviceDir: string
 const wat = 'wat_01JDX8Q4S1T6V0W7Y2Z3A4B5C6'
+
+// Ladder steps without back-off, so that the real-time test below sees a restart at the first failure.
+const WATCH_ENV = () => ({
+  OSMODA_WATCH_CURRENT_SYSTEM_LINK: join(env.base, 'no-link'),
+  OSMODA_WATCH_SYSTEM_PROFILE: join(env.base, 'profiles', 'system'),
+  OSMODA_WATCH_WATCHER: JSON.stringify({backoff: {initialSecs: 0, factor: 2, maxSecs: 60}, restartAttempts: 1}),
+})
 
 beforeAll(async () => {
   env = await testEnv()
+  serviceDir = join(env.base, 'flappy')
+  mkdirSync(serviceDir)
   agentd = await env.start('agentd')
-  watch = await env.start('watch', {OSMODA_WATCH_CURRENT_SYSTEM_LINK: join(env.base, 'no-link'), OSMODA_WATCH_SYSTEM_PROFILE: join(env.base, 'profiles', 'system')})
+  watch = await env.start('watch', WATCH_ENV())
 })
 
 afterAll(async () => {
+  const pidFile = join(serviceDir ?? '/nonexistent', 'pid')
+  if (existsSync(pidFile)) {
+    try {
+      process.kill(Number(readFileSync(pidFile, 'utf8')))
+    } catch {
+      // already dead
+    }
+  }
   await watch?.stopClean()
   await agentd?.stopClean()
   await env?.cleanup()
@@ -189,5 +210,68 @@ describe('osmoda watcher', () => {
     const again = await env.cli(['watcher', 'remove', watcher.id, '--json'])
     expect(again.exitCode).not.toBe(0)
     expect(again.json.error.code).toBe('NOT_FOUND')
+  }, 60_000)
+})
+
+describe('a watcher in the running daemon (real time)', () => {
+  const freePort = () =>
+    new Promise<number>((done) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const {port} = server.address() as {port: number}
+        server.close(() => done(port))
+      })
+    })
+  const ledgerTypes = () => {
+    const ledger = openLedger(env.paths.ledgerDb, {readonly: true})
+    try {
+      return ledger.query({type: 'watcher.*', limit: 100, order: 'asc'}).filter((e) => (e.payload as {name?: string; watcher_id?: string}).watcher_id !== undefined)
+    } finally {
+      ledger.close()
+    }
+  }
+  async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 20_000): Promise<T> {
+    const deadline = Date.now() + ms
+    for (;;) {
+      const value = await probe()
+      if (value !== undefined) return value
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+      await new Promise((r) => setTimeout(r, 200))
+    }
+  }
+
+  it('restarts a service that died, and keeps its state across a restart of watch', async () => {
+    // Given a real HTTP service that dies after answering one request
+    const port = await freePort()
+    const fixture = join(ROOT, 'test', 'fixtures', 'flapping-server.mjs')
+    writeFileSync(join(serviceDir, 'lives'), '1')
+    const restart = {type: 'command' as const, command: process.execPath, args: [fixture, 'start', serviceDir, String(port)]}
+    const {spawnSync} = await import('node:child_process')
+    expect(spawnSync(restart.command, restart.args).status).toBe(0)
+    const starts = () => readFileSync(join(serviceDir, 'starts'), 'utf8').trim().split('\n').length
+    // When the operator adds a watcher that restarts it with the command
+    const operator = env.client('watch', watchApi)
+    const w = await operator.watcherAdd({name: 'flappy', check: {type: 'http_get', url: `http://127.0.0.1:${port}/`}, interval_secs: 5, stable_secs: 30, actions: [restart, {type: 'notify', message: 'flappy down'}]})
+    // Then the first check passes and kills it, the next one fails and the watcher restarts it at once
+    const action = await until('a restart', () => ledgerTypes().find((e) => e.type === 'watcher.action_taken'))
+    writeFileSync(join(serviceDir, 'lives'), '0')
+    expect(action.payload).toMatchObject({watcher_id: w.id, action: 'command', ok: true})
+    expect(ledgerTypes().map((e) => e.type)).toEqual(['watcher.added', 'watcher.degraded', 'watcher.action_taken'])
+    expect(starts()).toBe(2)
+    expect(await operator.watcherGet({id: w.id})).toMatchObject({state: 'degraded', step: 1, last_action: {type: 'command', ok: true}, actions_in_window: 1})
+
+    // When watch restarts
+    await watch.stopClean()
+    watch = await env.start('watch', WATCH_ENV())
+    // Then the watcher carries on from its persisted state: the restarted service passes, so it is recovering
+    const after = env.client('watch', watchApi)
+    const recovering = await until('recovering', async () => {
+      const got = await after.watcherGet({id: w.id})
+      return got.state === 'recovering' ? got : undefined
+    })
+    expect(recovering).toMatchObject({step: 1, actions_in_window: 1, consecutive_failures: 0})
+    expect(recovering.results[0]).toMatchObject({ok: true, state: 'recovering'})
+    expect(recovering.results.some((r) => !r.ok && r.state === 'degraded')).toBe(true)
+    expect((await after.health()).watchers).toMatchObject({recovering: 1})
+    await after.watcherRemove({id: w.id})
   }, 60_000)
 })
