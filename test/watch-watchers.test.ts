@@ -221,10 +221,11 @@ describe('a watcher in the running daemon (real time)', () => {
         server.close(() => done(port))
       })
     })
-  const ledgerTypes = () => {
+  /** This watcher's events (other tests in the file add and remove their own). */
+  const ledgerTypes = (id: string) => {
     const ledger = openLedger(env.paths.ledgerDb, {readonly: true})
     try {
-      return ledger.query({type: 'watcher.*', limit: 100, order: 'asc'}).filter((e) => (e.payload as {name?: string; watcher_id?: string}).watcher_id !== undefined)
+      return ledger.query({type: 'watcher.*', limit: 100, order: 'asc'}).filter((e) => (e.payload as {watcher_id?: string}).watcher_id === id)
     } finally {
       ledger.close()
     }
@@ -252,10 +253,10 @@ describe('a watcher in the running daemon (real time)', () => {
     const operator = env.client('watch', watchApi)
     const w = await operator.watcherAdd({name: 'flappy', check: {type: 'http_get', url: `http://127.0.0.1:${port}/`}, interval_secs: 5, stable_secs: 30, actions: [restart, {type: 'notify', message: 'flappy down'}]})
     // Then the first check passes and kills it, the next one fails and the watcher restarts it at once
-    const action = await until('a restart', () => ledgerTypes().find((e) => e.type === 'watcher.action_taken'))
+    const action = await until('a restart', () => ledgerTypes(w.id).find((e) => e.type === 'watcher.action_taken'))
     writeFileSync(join(serviceDir, 'lives'), '0')
     expect(action.payload).toMatchObject({watcher_id: w.id, action: 'command', ok: true})
-    expect(ledgerTypes().map((e) => e.type)).toEqual(['watcher.added', 'watcher.degraded', 'watcher.action_taken'])
+    expect(ledgerTypes(w.id).map((e) => e.type)).toEqual(['watcher.added', 'watcher.degraded', 'watcher.action_taken'])
     expect(starts()).toBe(2)
     expect(await operator.watcherGet({id: w.id})).toMatchObject({state: 'degraded', step: 1, last_action: {type: 'command', ok: true}, actions_in_window: 1})
 
