@@ -183,6 +183,25 @@ describe('watchers through agentd’s approval gate', () => {
   }, 30_000)
 })
 
+describe('an approval asked for up front', () => {
+  it('matches the later watcher_add call with the same arguments', async () => {
+    // Given the agent asks agentd for exactly this watcher_add call, and the operator approves
+    const args = {name: 'asked-first', check: {type: 'command' as const, command: '/bin/true'}, interval_secs: 3600}
+    const agentAtAgentd = env.client('agentd', agentdApi, 'agent', {'x-osmoda-agent-id': 'ops'})
+    const approval = await agentAtAgentd.approvalRequest({reason: 'watch a script', tool: 'watcher_add', arguments: args})
+    expect(approval).toMatchObject({operation: 'watcher_add', daemon: 'watch', path: '/watcher/add', status: 'pending'})
+    await env.client('agentd', agentdApi).approvalApprove({id: approval.id})
+    // When the agent makes the call with the approval id
+    const agent = env.client('watch', watchApi, 'agent', {'x-osmoda-agent-id': 'ops'})
+    const added = await agent.watcherAdd({...args, approval_id: approval.id})
+    // Then it is added: the body watch digests equals the one agentd resolved from the tool call
+    expect(added).toMatchObject({name: 'asked-first', actor: 'agent:ops', check: {type: 'command', command: '/bin/true', args: []}})
+    await env.client('watch', watchApi).watcherRemove({id: added.id})
+    agent.close()
+    agentAtAgentd.close()
+  })
+})
+
 describe('osmoda watcher', () => {
   it('adds, lists, shows, resets and removes with --json and human output', async () => {
     // When the operator adds a watcher from the CLI
