@@ -192,6 +192,8 @@ describe('watcher ladder on a real flapping service', () => {
     expect(shown.results).toHaveLength(20)
     expect(shown.results[0]).toMatchObject({ok: false, state: 'degraded', at: new Date(T0 + 710_000).toISOString()})
     expect(shown.results[0]?.detail).toContain('ECONNREFUSED')
+    // (142 checks ran; the database keeps the newest 100)
+    expect(db.prepare('SELECT count(*) AS n FROM watcher_results').get()).toEqual({n: 100})
     await watchers.stop()
   }, 60_000)
 })
