@@ -3,6 +3,7 @@ import {route} from '../../lib/rpc/route.js'
 import {HealthBase, IsoTime, limit} from '../../lib/schema/primitives.js'
 import {AbsoluteExecutable, CheckArgs, HealthCheck} from '../../lib/health-checks.js'
 import {ReloadOutput} from '../../lib/daemon/common-api.js'
+import {watcherApi} from './watcher-api.js'
 
 const O = ['operator'] as const
 const OA = ['operator', 'agent'] as const
@@ -130,6 +131,9 @@ export const WatchHealth = HealthBase.extend({
   system_profile: z.string(),
   current_generation: z.number().int().nullable(),
   current_system: z.string().nullable(),
+  watchers: z
+    .object({total: z.number().int(), healthy: z.number().int(), degraded: z.number().int(), recovering: z.number().int(), escalated: z.number().int(), breaker_open: z.number().int()})
+    .describe('Watchers by state'),
 })
 
 const ById = z.strictObject({id: SwitchId})
@@ -142,6 +146,7 @@ export const watchApi = {
   switchGet: route('GET', '/switch/{id}', {input: ById, output: SwitchSession, roles: OA}),
   switchCommit: route('POST', '/switch/{id}/commit', {input: ById, output: SwitchSession, roles: OA}),
   switchRollback: route('POST', '/switch/{id}/rollback', {input: ById.extend({reason: z.string().max(500).optional().describe('Why the switch is rolled back')}), output: SwitchSession, roles: OA}),
+  ...watcherApi,
 } as const
 
 /** watch's route table. */

@@ -4,7 +4,7 @@ import {CheckTimeouts} from '../../lib/health-checks.js'
 
 const AbsolutePath = z.string().regex(/^\/[^\0]*$/, 'must be an absolute path').max(4096)
 
-/** `<config>/watch.json`: the SafeSwitch keys of SPEC §2.3 (watcher and fleet keys join with their features). */
+/** `<config>/watch.json`: the SafeSwitch and watcher keys of SPEC §2.3 (fleet keys join with their feature). */
 export const WatchConfig = z.strictObject({
   ...SharedConfig,
   systemProfile: AbsolutePath.default('/nix/var/nix/profiles/system').describe('Profile whose generations are managed'),
@@ -20,6 +20,27 @@ export const WatchConfig = z.strictObject({
   buildTimeoutSecs: z.number().int().min(1).max(86_400).default(1800),
   activationTimeoutSecs: z.number().int().min(1).max(86_400).default(600),
   checkTimeouts: CheckTimeouts,
+  watcher: z
+    .strictObject({
+      intervalSecs: z.number().int().min(5).max(3600).default(30),
+      backoff: z
+        .strictObject({
+          initialSecs: z.number().int().min(0).max(86_400).default(10),
+          factor: z.number().min(1).max(10).default(2),
+          maxSecs: z.number().int().min(1).max(86_400).default(600),
+        })
+        .prefault({}),
+      restartAttempts: z.number().int().min(1).max(100).default(3),
+      stableSecs: z.number().int().min(30).max(86_400).default(300),
+      breaker: z
+        .strictObject({
+          maxActions: z.number().int().min(1).max(1000).default(5),
+          windowSecs: z.number().int().min(1).max(604_800).default(3600),
+        })
+        .prefault({}),
+    })
+    .prefault({})
+    .describe('Watcher defaults: timer, back-off between ladder steps, restart repeats, stability window, circuit breaker'),
 })
 
 /** watch's validated config. */

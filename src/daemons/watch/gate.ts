@@ -11,12 +11,14 @@ import type {CheckResult} from './api.js'
 /** A gated request as watch sees it (SPEC §1.6). */
 export interface SwitchGateRequest {
   operation: string
-  method: 'POST'
+  method: 'POST' | 'DELETE'
   path: string
   /** The validated body with defaults filled in, without `approval_id`. */
   body: Record<string, unknown>
   ctx: Pick<RequestContext, 'role' | 'actor'>
   summary: string
+  /** For `policy` operations: whether the daemon's own policy wants an approval. */
+  hint?: 'required' | 'not_required'
   approvalId?: string | null
 }
 
@@ -45,6 +47,7 @@ export function createAgentdGate(paths: OsmodaPaths): SwitchGate {
           body: request.body,
           actor: request.ctx.actor,
           summary: request.summary.slice(0, 500),
+          ...(request.hint ? {hint: request.hint} : {}),
           approval_id: request.approvalId ?? null,
         })
       } finally {

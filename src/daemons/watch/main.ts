@@ -10,6 +10,9 @@ import {nixAvailable, profileGeneration, resolveSystem} from './nix.js'
 import {watchHandlers} from './routes.js'
 import {createSwitchStore, openWatchDb} from './store.js'
 import {createSwitchService} from './switch-service.js'
+import {SwitchBeginInput} from './api.js'
+import {createWatcherStore} from './watcher-store.js'
+import {createWatcherService, previousGeneration} from './watcher-service.js'
 
 async function main(ctx: DaemonContext<WatchConfig>): Promise<void> {
   const startedAt = Date.now()
@@ -25,12 +28,29 @@ async function main(ctx: DaemonContext<WatchConfig>): Promise<void> {
     gate: createAgentdGate(ctx.paths),
     baseline: createBaselineChecks(ctx.paths, () => config.checkTimeouts),
   })
+  const watcherStore = createWatcherStore(db)
+  const watchers = createWatcherService({
+    store: watcherStore,
+    ledger: ctx.ledger,
+    log: ctx.log.child({component: 'watcher'}),
+    settings: () => config,
+    gate: createAgentdGate(ctx.paths),
+    rollback: {
+      activeSwitch: () => store.active(),
+      previousGeneration: () => previousGeneration(config.systemProfile),
+      // The watcher was approved when it was added: its rollback runs as watch itself, never re-gated.
+      begin: async (generation, plan, actor) =>
+        (await switches.begin(SwitchBeginInput.parse({plan, target: {type: 'nixos', source: {generation}}}), {role: 'operator', actor})).id,
+    },
+  })
 
   const health = async (): Promise<z.input<typeof WatchHealth>> => {
     const nix = await nixAvailable()
     const problems = nix ? [] : ['nix-env is not installed: only `commands` switch targets can run']
     // A failed rollback leaves the host in a state nobody chose: say so until a newer switch ends it.
     const latest = store.list({limit: 1}).switches[0]
+    const stuck = watcherStore.list().filter((w) => w.state === 'escalated' || w.state === 'breaker_open')
+    if (stuck.length) problems.push(`watchers needing attention: ${stuck.map((w) => `${w.name} (${w.state})`).join(', ')}`.slice(0, 500))
     if (latest?.status === 'rollback_failed') problems.push(`switch ${latest.id} could not be rolled back: ${latest.reason ?? ''}`.slice(0, 500))
     return {
       status: problems.length ? 'degraded' : 'ok',
@@ -44,6 +64,7 @@ async function main(ctx: DaemonContext<WatchConfig>): Promise<void> {
       system_profile: config.systemProfile,
       current_generation: await profileGeneration(config.systemProfile),
       current_system: await resolveSystem(config.currentSystemLink),
+      watchers: watchers.counts(),
     }
   }
   const reload = async (): Promise<ReloadResult> => {
@@ -56,13 +77,15 @@ async function main(ctx: DaemonContext<WatchConfig>): Promise<void> {
   }
   ctx.onReload(reload)
 
-  const server = createRpcServer({daemon: 'watch', version: ctx.version, api: watchApi, handlers: watchHandlers({health, reload, switches}), auth, log: ctx.log})
+  const server = createRpcServer({daemon: 'watch', version: ctx.version, api: watchApi, handlers: watchHandlers({health, reload, switches, watchers}), auth, log: ctx.log})
   try {
     await server.listen(ctx.paths.socket('watch'))
     ctx.ready()
     // After listening: a resumed probation's baseline check calls watch's own GET /health.
     await switches.resume()
+    watchers.start()
     if (!ctx.signal.aborted) await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), {once: true}))
+    await watchers.stop()
     await switches.stop()
     await server.close()
   } finally {
@@ -70,5 +93,5 @@ async function main(ctx: DaemonContext<WatchConfig>): Promise<void> {
   }
 }
 
-/** watch: SafeSwitch (health-gated switches with rollback to the exact previous system). */
+/** watch: SafeSwitch (health-gated switches with rollback to the exact previous system) and autopilot watchers. */
 export const watch: DaemonDefinition<typeof WatchConfig> = {name: 'watch', configSchema: WatchConfig, main}

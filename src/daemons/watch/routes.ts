@@ -3,10 +3,11 @@ import type {Handlers} from '../../lib/rpc/server.js'
 import type {z} from 'zod'
 import type {WatchApi, WatchHealth} from './api.js'
 import type {SwitchService} from './switch-service.js'
+import type {WatcherService} from './watcher-service.js'
 
 /** Binds watch's route table to its services; no logic lives here. */
-export function watchHandlers(deps: {health: () => Promise<z.input<typeof WatchHealth>>; reload: () => Promise<ReloadResult>; switches: SwitchService}): Handlers<WatchApi> {
-  const {switches} = deps
+export function watchHandlers(deps: {health: () => Promise<z.input<typeof WatchHealth>>; reload: () => Promise<ReloadResult>; switches: SwitchService; watchers: WatcherService}): Handlers<WatchApi> {
+  const {switches, watchers} = deps
   return {
     health: () => deps.health(),
     reload: () => deps.reload(),
@@ -15,5 +16,10 @@ export function watchHandlers(deps: {health: () => Promise<z.input<typeof WatchH
     switchGet: (input) => switches.get(input.id),
     switchCommit: (input, ctx) => switches.commit(input.id, ctx),
     switchRollback: (input, ctx) => switches.rollback(input.id, input.reason, ctx),
+    watcherAdd: (input, ctx) => watchers.add(input, ctx),
+    watcherList: async (input) => watchers.list(input.state),
+    watcherGet: async (input) => watchers.get(input.id),
+    watcherRemove: (input, ctx) => watchers.remove(input.id, input.approval_id, ctx),
+    watcherReset: (input, ctx) => watchers.reset(input.id, ctx),
   }
 }

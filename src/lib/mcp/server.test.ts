@@ -64,6 +64,8 @@ describe('osmoda MCP server: tools/list', () => {
       routine_add: '',
       routine_list: 'R I',
       routine_trigger: '',
+      watcher_add: '',
+      watcher_list: 'R I',
     }
     const listed = await connect({role: 'operator'})
     const operatorTools = (await listed.client.listTools()).tools

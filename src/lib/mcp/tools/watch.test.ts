@@ -1,5 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import type {SwitchSession} from '../../../daemons/watch/api.js'
+import type {Watcher} from '../../../daemons/watch/watcher-api.js'
 import {OsmodaError} from '../../errors.js'
 import {connect, fakeAgentd, fakeWatch, text} from '../../../../test/helpers/mcp-fakes.js'
 
@@ -63,6 +64,64 @@ describe('watch tools', () => {
     const result = await mcp.client.callTool({name: 'safe_switch_begin', arguments: {plan: 'x', ttl_secs: 5, health_checks: [{type: 'command', command: 'curl'}]}})
     expect(result.isError).toBe(true)
     expect(text(result)).toMatch(/VALIDATION_FAILED/)
+    await mcp.close()
+  })
+})
+
+const WATCHER: Watcher = {
+  id: 'wat_01JDX8Q4S1T6V0W7Y2Z3A4B5C6',
+  name: 'api',
+  check: {type: 'http_get', url: 'http://127.0.0.1:8080/health', expect_status: 200},
+  interval_secs: 30,
+  actions: [{type: 'notify', message: 'api down', severity: 'warning'}],
+  stable_secs: 300,
+  state: 'degraded',
+  step: 0,
+  consecutive_failures: 2,
+  last_result: {ok: false, detail: 'GET http://127.0.0.1:8080/health: ECONNREFUSED', at: '2026-11-26T03:00:00.000Z'},
+  last_action: null,
+  actions_in_window: 0,
+  created_at: '2026-11-26T02:00:00.000Z',
+  actor: 'agent:ops',
+}
+
+describe('watcher tools', () => {
+  it('watcher_add sends the validated arguments to watch and summarises the watcher', async () => {
+    // Given a watch that records the add it receives
+    const received: unknown[] = []
+    const watch = fakeWatch({watcherAdd: async (input) => (received.push(input), WATCHER)})
+    const mcp = await connect({clients: {agentd: fakeAgentd().agentd, watch}})
+    // When the agent adds a watcher without actions
+    const result = await mcp.client.callTool({name: 'watcher_add', arguments: {name: 'api', check: {type: 'http_get', url: 'http://127.0.0.1:8080/health'}}})
+    // Then watch got the check with its defaults (the ladder is watch's default), and the agent a one-line status
+    expect(result.isError).toBeFalsy()
+    expect(received).toEqual([{name: 'api', check: {type: 'http_get', url: 'http://127.0.0.1:8080/health', expect_status: 200}}])
+    expect(text(result)).toBe('added wat_01JDX8Q4S1T6V0W7Y2Z3A4B5C6 api degraded; last check FAILED (GET http://127.0.0.1:8080/health: ECONNREFUSED); ladder notify')
+    await mcp.close()
+  })
+
+  it('watcher_add refuses bad ladders before watch is called', async () => {
+    const mcp = await connect({clients: {agentd: fakeAgentd().agentd, watch: fakeWatch()}})
+    for (const args of [
+      {name: 'a', check: {type: 'tcp_port', port: 80}, actions: [{type: 'reboot'}]},
+      {name: 'a', check: {type: 'tcp_port', port: 80}, actions: [{type: 'command', command: 'systemctl'}]},
+      {name: 'a', check: {type: 'tcp_port', port: 80}, interval_secs: 1},
+      {name: 'x'.repeat(65), check: {type: 'tcp_port', port: 80}},
+    ]) {
+      const result = await mcp.client.callTool({name: 'watcher_add', arguments: args})
+      expect(result.isError).toBe(true)
+      expect(text(result)).toMatch(/VALIDATION_FAILED/)
+    }
+    await mcp.close()
+  })
+
+  it('watcher_list passes the state filter and lists one line per watcher', async () => {
+    const received: unknown[] = []
+    const watch = fakeWatch({watcherList: async (input) => (received.push(input), {watchers: [WATCHER]})})
+    const mcp = await connect({clients: {agentd: fakeAgentd().agentd, watch}})
+    const result = await mcp.client.callTool({name: 'watcher_list', arguments: {state: 'degraded'}})
+    expect(received).toEqual([{state: 'degraded'}])
+    expect(text(result)).toMatch(/^wat_01JDX8Q4S1T6V0W7Y2Z3A4B5C6 api degraded; last check FAILED/)
     await mcp.close()
   })
 })

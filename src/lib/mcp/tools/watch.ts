@@ -1,4 +1,5 @@
 import {watchApi, type SwitchSession} from '../../../daemons/watch/api.js'
+import type {Watcher} from '../../../daemons/watch/watcher-api.js'
 import {defineTool, type AnyTool} from '../define-tool.js'
 
 const READ_ONLY = {readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false} as const
@@ -84,5 +85,42 @@ export const safeSwitchList = defineTool({
   run: (clients, args) => clients.watch.switchList(args),
 })
 
-/** The watch toolset (SafeSwitch part). */
-export const WATCH_TOOLS: readonly AnyTool[] = [safeSwitchBegin, safeSwitchStatus, safeSwitchCommit, safeSwitchRollback, safeSwitchList]
+const watcherLine = (w: Watcher): string =>
+  `${w.id} ${w.name} ${w.state}${w.last_result ? `; last check ${w.last_result.ok ? 'passed' : `FAILED (${w.last_result.detail.slice(0, 200)})`}` : ''}` +
+  `; ladder ${w.actions.map((a) => a.type).join(' → ')}`
+
+/** watcher_add: an autopilot watcher with an escalation ladder (watch POST /watcher/add). */
+export const watcherAdd = defineTool({
+  name: 'watcher_add',
+  title: 'Add a watcher',
+  description:
+    'Watches one health check on its own timer (interval_secs ±10 %) and climbs an escalation ladder while it keeps failing: each ' +
+    'step waits an exponential back-off since the previous action; restart_service {unit} and command {command (absolute), args} ' +
+    'repeat a few times before the next step; rollback_generation SafeSwitches to the previous generation once per episode; notify ' +
+    '{message, severity} tells the operator. After the last step the watcher is escalated; passing for stable_secs makes it healthy ' +
+    'again; too many actions in the breaker window stop all actions (circuit breaker). Omit actions for the default ladder (restart ' +
+    'then notify for a systemd_unit check, notify otherwise). A watcher with restart, rollback or command steps, or a command check, ' +
+    'needs the operator\'s approval (they run as root): on APPROVAL_REQUIRED ask them, then repeat the call with approval_id.',
+  toolset: 'watch',
+  route: watchApi.watcherAdd,
+  annotations: {readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false},
+  summarize: (w) => `added ${watcherLine(w)}`,
+  run: (clients, args) => clients.watch.watcherAdd(args),
+})
+
+/** watcher_list: every watcher and its state (watch GET /watcher/list). */
+export const watcherList = defineTool({
+  name: 'watcher_list',
+  title: 'List watchers',
+  description:
+    'Every watcher with its check, ladder, state (healthy, degraded, recovering, escalated, breaker_open), current step, consecutive ' +
+    'failures, last result and last action, optionally only one state. It changes nothing.',
+  toolset: 'watch',
+  route: watchApi.watcherList,
+  annotations: READ_ONLY,
+  summarize: (page) => (page.watchers.length ? page.watchers.slice(0, 20).map(watcherLine).join(' | ') : 'no watchers'),
+  run: (clients, args) => clients.watch.watcherList(args),
+})
+
+/** The watch toolset (SafeSwitch and watchers). */
+export const WATCH_TOOLS: readonly AnyTool[] = [safeSwitchBegin, safeSwitchStatus, safeSwitchCommit, safeSwitchRollback, safeSwitchList, watcherAdd, watcherList]
