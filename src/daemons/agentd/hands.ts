@@ -9,7 +9,6 @@ import {readAllowlist} from '../egress/api.js'
 import {AVAILABLE_DAEMONS} from '../registry.js'
 import {detectEnabledDaemons, gatewayBaseUrl} from './agent-card/enabled-daemons.js'
 import {createAgentCardService} from './agent-card/service.js'
-import {knownOperations, resolveToolCall} from './approvals/resolve.js'
 import {createApprovalService} from './approvals/service.js'
 import {createApprovalStore} from './approvals/store.js'
 import {createCapabilityService} from './capability/service.js'
@@ -57,11 +56,13 @@ export function createHands(deps: HandsDeps) {
     settings: () => config().approval,
     rulesFile: join(paths.daemonStateDir('agentd'), 'approval-rules.json'),
     // shell_exec binds its approval to the body with the config's deadline and output defaults filled in.
-    resolveTool: (tool, args) => {
-      const resolved = resolveToolCall(tool, args)
+    // The tool catalogue (every daemon's contract, ~4 MB) loads on the first request that needs it,
+    // not with agentd.
+    resolveTool: async (tool, args) => {
+      const resolved = (await import('./approvals/resolve.js')).resolveToolCall(tool, args)
       return tool === 'shell_exec' ? {...resolved, body: shellExecGateBody(resolved.body as ShellExecInput, config().exec)} : resolved
     },
-    knownOperations: () => knownOperations(),
+    knownOperations: async () => (await import('./approvals/resolve.js')).knownOperations(),
     log: log.child({component: 'approvals'}),
   })
   const gate = approvals.gate

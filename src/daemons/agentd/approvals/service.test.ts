@@ -145,7 +145,7 @@ describe('the approval gate', () => {
     expect(refusal(() => gateHost(OTHER_AGENT, {...hostRm, command: 'echo 4'})).code).toBe('APPROVAL_REQUIRED')
   })
 
-  it('follows the rules: never lets through, policy follows the daemon hint and gates without one, overrides persist', () => {
+  it('follows the rules: never lets through, policy follows the daemon hint and gates without one, overrides persist', async () => {
     const check = (operation: string, hint?: 'required' | 'not_required') =>
       approvals.gate.check({operation, method: 'POST', path: '/x', body: {}, ctx: AGENT, summary: operation, hint})
     expect(check('system_query')).toMatchObject({reason: 'rule_never'})
@@ -153,18 +153,18 @@ describe('the approval gate', () => {
     expect(refusal(() => check('file_write', 'required')).code).toBe('APPROVAL_REQUIRED')
     expect(refusal(() => check('file_write')).code).toBe('APPROVAL_REQUIRED')
     // When the operator makes shell_exec ungated and file_write always gated
-    approvals.setRules({shell_exec: 'never', file_write: 'always'}, 'operator:alice')
+    await approvals.setRules({shell_exec: 'never', file_write: 'always'}, 'operator:alice')
     expect(gateHost(AGENT, hostRm)).toMatchObject({reason: 'rule_never'})
     expect(refusal(() => check('file_write', 'not_required')).code).toBe('APPROVAL_REQUIRED')
     expect(approvals.rules().rules).toMatchObject({shell_exec: 'never', file_write: 'always', safety_panic: 'always'})
     expect(types()).toContain('approval.rules_changed')
     // And an unknown operation is refused without touching the file
-    expect(() => approvals.setRules({shel_exec: 'never'}, 'operator:alice')).toThrow(expect.objectContaining({code: 'VALIDATION_FAILED'}))
+    await expect(approvals.setRules({shel_exec: 'never'}, 'operator:alice')).rejects.toThrow(expect.objectContaining({code: 'VALIDATION_FAILED'}))
     expect(approvals.rules().rules.shell_exec).toBe('never')
   })
 
-  it('falls back to the defaults (which gate) when the overrides file is damaged', () => {
-    approvals.setRules({shell_exec: 'never'}, 'operator:alice')
+  it('falls back to the defaults (which gate) when the overrides file is damaged', async () => {
+    await approvals.setRules({shell_exec: 'never'}, 'operator:alice')
     writeFileSync(join(dir, 'approval-rules.json'), '{not json')
     expect(refusal(() => gateHost(AGENT, hostRm)).code).toBe('APPROVAL_REQUIRED')
   })
@@ -180,9 +180,9 @@ describe('the approval gate', () => {
 })
 
 describe('approval_request', () => {
-  it('resolves a tool call to the digest its gate will check, defaults filled in', () => {
+  it('resolves a tool call to the digest its gate will check, defaults filled in', async () => {
     // Given the agent asks up front for a call (any tool resolves the same way; incident_create has defaults to fill)
-    const asked = approvals.request({reason: 'track the outage', tool: 'incident_create', arguments: {name: 'nginx down'}, ttl_secs: 120}, AGENT)
+    const asked = await approvals.request({reason: 'track the outage', tool: 'incident_create', arguments: {name: 'nginx down'}, ttl_secs: 120}, AGENT)
     expect(asked).toMatchObject({status: 'pending', operation: 'incident_create', reason: 'track the outage', actor: 'agent:ops'})
     expect(Date.parse(asked.expires_at) - T0).toBe(120_000)
     // Then its digest is the one of the route body with every default, as the route hands it to the gate
@@ -191,7 +191,7 @@ describe('approval_request', () => {
     expect(asked.digest).toBe(operationDigest(resolved))
     // And a gated call with that body finds the same pending approval instead of opening another
     const check = () => approvals.gate.check({operation: 'incident_create', method: 'POST', path: '/incident/create', body: resolved.body, ctx: AGENT, summary: 's', hint: 'required'})
-    approvals.setRules({incident_create: 'policy'}, 'operator:alice')
+    await approvals.setRules({incident_create: 'policy'}, 'operator:alice')
     expect(approvalIdOf(refusal(check))).toBe(asked.id)
   })
 
@@ -206,9 +206,9 @@ describe('approval_request', () => {
     })
   })
 
-  it('refuses an unknown tool, arguments the tool rejects, and operators', () => {
-    expect(() => approvals.request({reason: 'x', tool: 'no_such_tool', arguments: {}, ttl_secs: 600}, AGENT)).toThrow(/unknown tool/)
-    expect(() => approvals.request({reason: 'x', tool: 'incident_create', arguments: {name: ''}, ttl_secs: 600}, AGENT)).toThrow(/do not fit/)
-    expect(() => approvals.request({reason: 'x', tool: 'incident_create', arguments: {name: 'n'}, ttl_secs: 600}, OPERATOR)).toThrow(/agents/)
+  it('refuses an unknown tool, arguments the tool rejects, and operators', async () => {
+    await expect(approvals.request({reason: 'x', tool: 'no_such_tool', arguments: {}, ttl_secs: 600}, AGENT)).rejects.toThrow(/unknown tool/)
+    await expect(approvals.request({reason: 'x', tool: 'incident_create', arguments: {name: ''}, ttl_secs: 600}, AGENT)).rejects.toThrow(/do not fit/)
+    await expect(approvals.request({reason: 'x', tool: 'incident_create', arguments: {name: 'n'}, ttl_secs: 600}, OPERATOR)).rejects.toThrow(/agents/)
   })
 })

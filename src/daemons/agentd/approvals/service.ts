@@ -36,9 +36,9 @@ export interface ApprovalServiceDeps {
   /** `<state>/agentd/approval-rules.json`. */
   rulesFile: string
   /** Resolves a tool call to the request it makes (throws UsageError for an unknown tool or bad arguments). */
-  resolveTool: (tool: string, args: Record<string, unknown>) => ResolvedOperation
+  resolveTool: (tool: string, args: Record<string, unknown>) => ResolvedOperation | Promise<ResolvedOperation>
   /** Every operation a rule may name. */
-  knownOperations: () => ReadonlySet<string>
+  knownOperations: () => ReadonlySet<string> | Promise<ReadonlySet<string>>
   log: Logger
   now?: () => number
   ulid?: UlidGenerator
@@ -262,11 +262,11 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
     },
 
     /** POST /approval/request: the agent asks up front; resolves the tool call to the digest its gate will check. */
-    request(input: z.output<typeof ApprovalRequestInput>, ctx: {actor: string; role: string}): ApprovalOut {
+    async request(input: z.output<typeof ApprovalRequestInput>, ctx: {actor: string; role: string}): Promise<ApprovalOut> {
       const tool = input.command !== undefined ? 'shell_exec' : input.tool
       const args = input.command !== undefined ? {...input.arguments, command: input.command, mode: 'host'} : input.arguments
       if (ctx.role !== 'agent') throw new UsageError('approvals are requested by agents; an operator runs the call directly', {details: ['role: agent only'], hint: 'run the command yourself'})
-      const resolved = deps.resolveTool(tool, args)
+      const resolved = await deps.resolveTool(tool, args)
       const summary = tool === 'shell_exec' && typeof resolved.body.command === 'string' ? `${tool}: ${resolved.body.command}` : `${tool} ${canonicalJson(stripApprovalId(resolved.body)).slice(0, 400)}`
       return toApproval(openApproval(tool, resolved, ctx.actor, summary, input.reason, input.ttl_secs))
     },
@@ -294,8 +294,8 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
     },
 
     /** PUT /approval/rules: replaces the operator's overrides; returns the effective rules. */
-    setRules(rules: Record<string, ApprovalRule>, actor: string): {rules: Record<string, ApprovalRule>} {
-      const known = deps.knownOperations()
+    async setRules(rules: Record<string, ApprovalRule>, actor: string): Promise<{rules: Record<string, ApprovalRule>}> {
+      const known = await deps.knownOperations()
       const unknown = Object.keys(rules).filter((op) => !known.has(op))
       if (unknown.length) {
         throw new UsageError(`unknown operation ${unknown.join(', ')}`, {details: unknown.map((op) => `rules.${op}: no such operation`), hint: 'operations are tool names, see GET /approval/rules'})
