@@ -175,7 +175,7 @@ export function createKeydService(deps: KeydDeps) {
       for (const orphan of keystore.listFiles().filter((f) => !ids.has(f))) problems.push(`orphan key file keyd/keys/${orphan}.key has no wallet: not used`)
       if (wallets.length === 0) return problems
       if (!keystore.unlocked) {
-        throw new OsmodaError('KEYSTORE_LOCKED', `${wallets.length} wallet(s) exist but the key-encryption key ${keystore.kekFile} is missing; keyd will not start and will not create a new key`, {
+        throw new OsmodaError('KEYSTORE_LOCKED', `keystore locked: ${wallets.length} wallet(s) exist but the key-encryption key ${keystore.kekFile} is missing; keyd will not start and will not create a new key`, {
           details: {kek_file: keystore.kekFile, wallet_count: wallets.length},
           hint: `restore the KEK these wallets were created with to ${keystore.kekFile} (or the systemd credential keyd.kek)`,
         })
@@ -189,7 +189,7 @@ export function createKeydService(deps: KeydDeps) {
         }
       }
       if (bad.length === wallets.length) {
-        throw new OsmodaError('KEYSTORE_LOCKED', `the key-encryption key ${keystore.kekFile} opens none of the ${wallets.length} wallet key file(s): wrong KEK, or the key files are damaged; nothing was rewritten`, {
+        throw new OsmodaError('KEYSTORE_LOCKED', `keystore locked: the key-encryption key ${keystore.kekFile} opens none of the ${wallets.length} wallet key file(s): wrong KEK, or the key files are damaged; nothing was rewritten`, {
           details: {kek_file: keystore.kekFile, wallet_count: wallets.length},
           hint: `restore the original KEK to ${keystore.kekFile} (or restore keyd/keys from a backup)`,
         })
