@@ -1,5 +1,6 @@
 import type {z} from 'zod'
 import type {AgentdApi} from '../../daemons/agentd/api.js'
+import type {KeydApi} from '../../daemons/keyd/api.js'
 import type {WatchApi} from '../../daemons/watch/api.js'
 import {BugError} from '../errors.js'
 import type {RpcClient} from '../rpc/client.js'
@@ -15,6 +16,7 @@ export type Toolset = (typeof TOOLSETS)[number]
 export interface McpClients {
   agentd: RpcClient<AgentdApi>
   watch: RpcClient<WatchApi>
+  keyd: RpcClient<KeydApi>
 }
 
 /** MCP tool annotations; SPEC §3 requires all four to be set explicitly on every tool. */

@@ -2,12 +2,13 @@ import {BugError, UsageError} from '../../errors.js'
 import type {Role} from '../../rpc/route.js'
 import {TOOLSETS, type AnyTool, type Toolset} from '../define-tool.js'
 import {AGENTD_TOOLS} from './agentd.js'
+import {KEYD_TOOLS} from './keyd.js'
 import {WATCH_TOOLS} from './watch.js'
 
 /** The tool registry: every toolset and its tools (empty until the daemon's tools land). */
 export const TOOLS_BY_TOOLSET: Readonly<Record<Toolset, readonly AnyTool[]>> = {
   agentd: AGENTD_TOOLS,
-  keyd: [],
+  keyd: KEYD_TOOLS,
   watch: WATCH_TOOLS,
   routines: [],
   mesh: [],
