@@ -81,6 +81,52 @@ describe('keyd', () => {
     operator.close()
   })
 
+  it('osmoda wallet …: create, list, send, receipts, policy, with clear errors', async () => {
+    // Given the operator CLI
+    const created = await env.cli(['wallet', 'create', '--chain', 'ethereum', '--label', 'cli', '--json'])
+    expect(created.exitCode, created.stderr).toBe(0)
+    const wallet = (created.json as {result: {id: string; address: string}}).result
+    expect((await env.cli(['wallet', 'list', '--chain', 'ethereum', '--json'])).json).toMatchObject({result: {wallets: expect.arrayContaining([expect.objectContaining({id: wallet.id})])}})
+    // When a policy allowing sends is set from a file and a send is signed
+    const file = join(env.base, 'policy.json')
+    writeFileSync(file, JSON.stringify({version: 1, default_effect: 'deny', rules: [{id: 'cli-send', effect: 'allow', actions: ['send'], max_per_tx: '1000000000000000000', scope: 'wallet'}]}))
+    expect((await env.cli(['wallet', 'policy', 'set', file, '--json'])).exitCode).toBe(0)
+    const sent = await env.cli(['wallet', 'send', '--wallet', wallet.id, '--to', RECIPIENT, '--amount', '0.01', '--chain-param', 'chain_id=1', '--chain-param', 'nonce=0', '--json'])
+    expect(sent.exitCode, sent.stderr).toBe(0)
+    // Then the transaction recovers to the wallet, and the receipts and evaluation show it
+    expect(await recoverTransactionAddress({serializedTransaction: (sent.json as {result: {signed_tx: `0x02${string}`}}).result.signed_tx})).toBe(wallet.address)
+    expect((await env.cli(['wallet', 'receipts', '--wallet', wallet.id, '--action', 'send', '--json'])).json).toMatchObject({result: {receipts: [{decision: 'allowed', value: '10000000000000000'}]}})
+    expect((await env.cli(['wallet', 'policy', 'evaluate', '--wallet', wallet.id, '--action', 'send', '--value', '2000000000000000000', '--json'])).json).toMatchObject({result: {decision: 'denied', rule_ids: ['cli-send']}})
+    // And bad input is a clear error with the usage exit code; a denial exits 4
+    const badParam = await env.cli(['wallet', 'send', '--wallet', wallet.id, '--to', RECIPIENT, '--amount', '1', '--chain-param', 'nonce', '--json'])
+    expect(badParam.exitCode).toBe(2)
+    const badAddress = await env.cli(['wallet', 'send', '--wallet', wallet.id, '--to', '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD', '--amount', '0.01', '--chain-param', 'chain_id=1', '--chain-param', 'nonce=1', '--json'])
+    expect(badAddress.json).toMatchObject({error: {code: 'INVALID_ADDRESS'}})
+    const denied = await env.cli(['wallet', 'send', '--wallet', wallet.id, '--to', RECIPIENT, '--amount', '2', '--chain-param', 'chain_id=1', '--chain-param', 'nonce=1', '--json'])
+    expect(denied.exitCode).toBe(4)
+    expect(denied.json).toMatchObject({error: {code: 'POLICY_DENIED', details: {rule_id: 'cli-send'}}})
+  })
+
+  it('refuses to start with a wrong or missing KEK while wallets exist, rewriting no key file', async () => {
+    // Given keyd stopped with wallets on disk
+    await keyd.stopClean()
+    const keysDir = join(env.paths.daemonStateDir('keyd'), 'keys')
+    const before = new Map(readdirSync(keysDir).map((f) => [f, readFileSync(join(keysDir, f))]))
+    const original = readFileSync(kekFile)
+    // When the KEK is wrong, Then start fails with KEYSTORE_LOCKED naming the file
+    writeFileSync(kekFile, randomBytes(32))
+    await expect(env.start('keyd')).rejects.toThrow(/keystore locked: the key-encryption key \S*keyd\.kek opens none/)
+    // When it is missing, Then the same, and no KEK was created
+    rmSync(kekFile)
+    await expect(env.start('keyd')).rejects.toThrow(/keystore locked: \d+ wallet\(s\) exist but the key-encryption key \S*keyd\.kek is missing/)
+    expect(existsSync(kekFile)).toBe(false)
+    // And every key file is byte-identical; with the right KEK keyd starts again
+    for (const [f, bytes] of before) expect(readFileSync(join(keysDir, f)).equals(bytes), f).toBe(true)
+    writeFileSync(kekFile, original, {mode: 0o600})
+    keyd = await env.start('keyd')
+    expect((await env.client('keyd', keydApi).health()).keystore).toBe('unlocked')
+  })
+
   it('keeps no plaintext key anywhere in the state directory', async () => {
     // Given every wallet's plaintext key (decrypted here with the KEK, as keyd would)
     const keystore = createKeystore({dir: join(env.paths.daemonStateDir('keyd'), 'keys'), kek: readKek(kekFile, env.paths.stateDir), kekFile})
@@ -98,26 +144,6 @@ describe('keyd', () => {
       }
     }
     expect(statSync(join(env.paths.daemonStateDir('keyd'), 'keys')).isDirectory()).toBe(true)
-  })
-
-  it('refuses to start with a wrong or missing KEK while wallets exist, rewriting no key file', async () => {
-    // Given keyd stopped with wallets on disk
-    await keyd.stopClean()
-    const keysDir = join(env.paths.daemonStateDir('keyd'), 'keys')
-    const before = new Map(readdirSync(keysDir).map((f) => [f, readFileSync(join(keysDir, f))]))
-    const original = readFileSync(kekFile)
-    // When the KEK is wrong, Then start fails with KEYSTORE_LOCKED naming the file
-    writeFileSync(kekFile, randomBytes(32))
-    await expect(env.start('keyd')).rejects.toThrow(/keystore locked: the key-encryption key \S*keyd\.kek opens none/)
-    // When it is missing, Then the same, and no KEK was created
-    rmSync(kekFile)
-    await expect(env.start('keyd')).rejects.toThrow(/keystore locked: 2 wallet\(s\) exist but the key-encryption key \S*keyd\.kek is missing/)
-    expect(existsSync(kekFile)).toBe(false)
-    // And every key file is byte-identical; with the right KEK keyd starts again
-    for (const [f, bytes] of before) expect(readFileSync(join(keysDir, f)).equals(bytes), f).toBe(true)
-    writeFileSync(kekFile, original, {mode: 0o600})
-    keyd = await env.start('keyd')
-    expect((await env.client('keyd', keydApi).health()).keystore).toBe('unlocked')
   })
 })
 
