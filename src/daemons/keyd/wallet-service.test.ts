@@ -148,6 +148,20 @@ describe('check-and-spend', () => {
     await expect(signing.buildTx(transfer(w.id, 10), operator)).resolves.toMatchObject({nonce: 10})
   })
 
+  it('a reservation whose signing never finished counts until its TTL, then is released', async () => {
+    // Given a live reservation left behind (as after a crash between reserve and sign)
+    const k = kit({policy: tenPerHour})
+    const {service, signing, store} = k.open()
+    const w = service.createWallet({chain: 'ethereum', label: 'w'}, operator)
+    store.reserve({op_id: 'op_01JDX8Q4S1T6V0W7Y2Z3A4B5C6', rule_id: 'ten-per-hour', scope_key: `wallet:${w.id}`, value: '7', at_ms: k.now.ms, expires_at_ms: k.now.ms + 60_000})
+    // Then it counts while live
+    expect(signing.evaluate({wallet_id: w.id, action: 'send', value: '1'}).window_usage[0]).toMatchObject({count: 1, total: '7'})
+    // When the TTL passes, Then it stops counting and the expiry loop deletes it
+    k.now.ms += 60_000
+    expect(signing.evaluate({wallet_id: w.id, action: 'send', value: '1'}).window_usage[0]).toMatchObject({count: 0, total: '0'})
+    expect(service.expireReservations()).toBe(1)
+  })
+
   it('enforces max_per_tx and max_total in base units, beyond 2^53', async () => {
     const big: Policy = {version: 1, default_effect: 'deny', rules: [{id: 'big', effect: 'allow', actions: ['send'], max_per_tx: '9007199254740993', window: {secs: 60, max_total: '18014398509481985'}, scope: 'wallet'}]}
     const k = kit({policy: big})
