@@ -149,7 +149,9 @@ describe('keyd', () => {
 
 describe('keyd without a KEK and without wallets', () => {
   it('starts locked and answers 503 KEYSTORE_LOCKED to create', async () => {
+    // Given an initialised state whose KEK was removed (osmoda init creates one while no wallet exists)
     const bare = await testEnv()
+    rmSync(join(bare.paths.configDir, 'secrets', 'keyd.kek'))
     try {
       const daemon = await bare.start('keyd')
       const client = bare.client('keyd', keydApi)
