@@ -40,6 +40,7 @@ const send = (method: string, path: string, body?: unknown, role: 'operator' | '
   })
 
 const params = {chain_id: 1, nonce: 0}
+const MAIL = {types: {Person: [{name: 'name', type: 'string'}, {name: 'wallet', type: 'address'}], Mail: [{name: 'from', type: 'Person'}, {name: 'contents', type: 'string'}]}, primaryType: 'Mail', domain: {name: 'Ether Mail', chainId: 1}, message: {from: {name: 'Cow', wallet: '0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826'}, contents: 'hi'}}
 const build = (over: Record<string, unknown>) => ({wallet_id: eth, tx_type: 'transfer', to: TO, value: '1', chain_params: params, ...over})
 const sendBody = (over: Record<string, unknown>) => ({wallet_id: eth, to: TO, amount: '0.1', chain_params: params, ...over})
 
@@ -93,8 +94,16 @@ const CASES: Case[] = [
   {name: 'sign: payload over 64 KiB', path: '/wallet/sign', body: {wallet_id: eth, payload: `0x${'00'.repeat(64 * 1024 + 1)}`}, ...V},
   {name: 'sign: raw digest not 32 bytes', path: '/wallet/sign', body: {wallet_id: eth, payload: '0x01', scheme: 'raw_digest'}, ...V},
   {name: 'sign: eip191 on Solana', path: '/wallet/sign', body: {wallet_id: sol, payload: '0x01', scheme: 'eip191'}, ...V},
-  {name: 'sign: unsupported scheme (typed data)', path: '/wallet/sign', body: {wallet_id: eth, payload: '0x01', scheme: 'eip712'}, ...V},
-  {name: 'sign: typed_data field', path: '/wallet/sign', body: {wallet_id: eth, typed_data: {types: 1}}, ...V},
+  {name: 'sign: unsupported scheme', path: '/wallet/sign', body: {wallet_id: eth, payload: '0x01', scheme: 'solana_offchain'}, ...V},
+  {name: 'sign: eip712 with payload', path: '/wallet/sign', body: {wallet_id: eth, payload: '0x01', scheme: 'eip712'}, ...V},
+  {name: 'sign: neither payload nor typed_data', path: '/wallet/sign', body: {wallet_id: eth}, ...V},
+  {name: 'sign: typed_data types not an object', path: '/wallet/sign', body: {wallet_id: eth, typed_data: {...MAIL, types: 1}}, ...V},
+  {name: 'sign: typed_data undeclared primaryType', path: '/wallet/sign', body: {wallet_id: eth, typed_data: {...MAIL, primaryType: 'Letter'}}, ...V},
+  {name: 'sign: typed_data unknown field type', path: '/wallet/sign', body: {wallet_id: eth, typed_data: {...MAIL, types: {...MAIL.types, Person: [{name: 'name', type: 'strng'}]}}}, ...V},
+  {name: 'sign: typed_data missing field', path: '/wallet/sign', body: {wallet_id: eth, typed_data: {...MAIL, message: {contents: 'hi'}}}, ...V},
+  {name: 'sign: typed_data value out of range', path: '/wallet/sign', body: {wallet_id: eth, typed_data: {...MAIL, domain: {chainId: -1}}}, ...V},
+  {name: 'sign: typed_data bad address checksum', path: '/wallet/sign', body: {wallet_id: eth, typed_data: {...MAIL, message: {...MAIL.message, from: {name: 'Cow', wallet: '0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD82A'}}}}, ...A},
+  {name: 'sign: typed_data on Solana', path: '/wallet/sign', body: {wallet_id: sol, typed_data: MAIL}, ...V},
   {name: 'delete: unknown wallet', path: '/wallet/delete', body: {wallet_id: unknown}, status: 404, code: 'NOT_FOUND'},
   {name: 'receipts: limit 0', method: 'GET', path: '/wallet/receipts?limit=0', ...V},
   {name: 'receipts: limit -1', method: 'GET', path: '/wallet/receipts?limit=-1', ...V},

@@ -3,7 +3,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {randomBytes} from 'node:crypto'
 import {join} from 'node:path'
-import {parseTransaction, recoverTransactionAddress} from 'viem'
+import {parseTransaction, recoverTransactionAddress, recoverTypedDataAddress, type TypedDataDefinition} from 'viem'
 import {keydApi} from '../src/daemons/keyd/api.js'
 import {createKeystore, readKek} from '../src/daemons/keyd/keystore.js'
 import {testEnv, type DaemonProcess, type TestEnv} from './helpers/env.js'
@@ -57,9 +57,14 @@ describe('keyd', () => {
     const gated = await send('POST', '/wallet/build-tx', {wallet_id: wallet.id, tx_type: 'token_transfer', to: RECIPIENT, token: TOKEN, value: '1000', chain_params: {chain_id: 1, nonce: 4}}, 'agent')
     expect(gated.status).toBe(412)
     expect(gated.body).toMatchObject({error: {code: 'APPROVAL_REQUIRED', details: {approval_id: expect.stringMatching(/^apr_/)}}})
-    // And the receipts and ledger record the decisions
+    // And an EIP-712 signature (allowed by sign-daily) recovers to the wallet with viem
+    const typed = {types: {Permit: [{name: 'owner', type: 'address'}, {name: 'value', type: 'uint256'}]}, primaryType: 'Permit', domain: {name: 'Token', version: '1', chainId: 1, verifyingContract: TOKEN}, message: {owner: wallet.address, value: '1000'}}
+    const signed = await agent.walletSign({wallet_id: wallet.id, typed_data: typed})
+    expect(signed.scheme).toBe('eip712')
+    expect(await recoverTypedDataAddress({...(typed as unknown as TypedDataDefinition), signature: signed.signature as `0x${string}`})).toBe(wallet.address)
+    // And the receipts record every decision, newest first
     const receipts = await operator.walletReceipts({wallet_id: wallet.id})
-    expect(receipts.receipts.map((r) => [r.action, r.decision])).toEqual([['token_transfer', 'approval_required'], ['send', 'allowed'], ['create', 'allowed']])
+    expect(receipts.receipts.map((r) => [r.action, r.decision])).toEqual([['sign', 'allowed'], ['token_transfer', 'approval_required'], ['send', 'allowed'], ['create', 'allowed']])
     // An agent cannot change the policy
     expect((await send('PUT', '/wallet/policy', {policy: {version: 1, default_effect: 'deny', rules: []}}, 'agent')).status).toBe(403)
     operator.close()

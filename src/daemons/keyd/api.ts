@@ -3,6 +3,7 @@ import {route} from '../../lib/rpc/route.js'
 import {HealthBase, IsoTime, limit} from '../../lib/schema/primitives.js'
 import {ReloadOutput} from '../../lib/daemon/common-api.js'
 import {BaseUnits, CHAINS, POLICY_ACTIONS, Policy} from './policy.js'
+import {TypedData} from './eip712.js'
 
 const O = ['operator'] as const
 const OA = ['operator', 'agent'] as const
@@ -86,8 +87,9 @@ export const SendInput = z.strictObject({
 /** POST /wallet/sign: tool `wallet_sign`. */
 export const SignInput = z.strictObject({
   wallet_id: WalletId.describe('The signing wallet'),
-  payload: HexData(64 * 1024).describe('0x-hex bytes to sign (≤ 64 KiB); for raw_digest exactly 32 bytes on Ethereum'),
-  scheme: z.enum(['eip191', 'raw_digest']).optional().describe('eip191 (Ethereum personal_sign, default) or raw_digest (can authorise transactions: gated)'),
+  payload: HexData(64 * 1024).optional().describe('0x-hex bytes to sign (≤ 64 KiB); for raw_digest exactly 32 bytes on Ethereum'),
+  typed_data: TypedData.optional().describe('EIP-712 {types, primaryType, domain, message} (scheme eip712, instead of payload)'),
+  scheme: z.enum(['eip191', 'eip712', 'raw_digest']).optional().describe('eip191 (Ethereum personal_sign, default), eip712 (with typed_data) or raw_digest (can authorise transactions: gated)'),
   approval_id: ApprovalIdInput,
 })
 

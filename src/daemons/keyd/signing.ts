@@ -5,6 +5,7 @@ import type {RequestContext} from '../../lib/rpc/server.js'
 import {parseBaseUnits, wholeToBaseUnits} from './amounts.js'
 import type {BuildTxInput, EvaluateInput, SendInput, SignInput} from './api.js'
 import {base58Encode} from './base58.js'
+import {typedDataDigest} from './eip712.js'
 import {ed25519Sign} from './chain-keys.js'
 import type {KeydConfig} from './config.js'
 import {erc20TransferData, parseEthAddress, personalMessageHash, signatureRsv, signEip1559, toChecksumAddress, type Eip1559Fields} from './eth.js'
@@ -105,19 +106,22 @@ export function createSigning(service: KeydService, settings: () => KeydConfig) 
     },
     async sign(input: z.output<typeof SignInput>, ctx: Ctx) {
       const wallet = service.requireWallet(input.wallet_id)
-      const scheme = input.scheme ?? (wallet.chain === 'ethereum' ? 'eip191' : undefined)
+      const scheme = input.scheme ?? (wallet.chain === 'ethereum' ? (input.typed_data ? 'eip712' : 'eip191') : undefined)
       if (scheme === undefined) throw new UsageError('solana_offchain signing is not available yet: pass scheme raw_digest for Solana wallets', {details: ['scheme: required for Solana wallets (raw_digest)']})
-      if (scheme === 'eip191' && wallet.chain !== 'ethereum') throw new UsageError('eip191 is an Ethereum scheme', {details: ['scheme: eip191 needs an Ethereum wallet']})
-      const payload = bytes(input.payload)
+      if (scheme !== 'raw_digest' && wallet.chain !== 'ethereum') throw new UsageError(`${scheme} is an Ethereum scheme`, {details: [`scheme: ${scheme} needs an Ethereum wallet`]})
+      if ((scheme === 'eip712') !== (input.typed_data !== undefined)) throw new UsageError('typed_data goes with scheme eip712 (and only with it)', {details: ['typed_data: required for eip712, not allowed otherwise']})
+      if ((scheme === 'eip712') === (input.payload !== undefined)) throw new UsageError(scheme === 'eip712' ? 'eip712 signs typed_data, not payload' : `${scheme} needs payload`, {details: [`payload: ${scheme === 'eip712' ? 'not allowed with eip712' : 'required'}`]})
+      const payload = input.payload === undefined ? new Uint8Array(0) : bytes(input.payload)
       if (scheme === 'raw_digest' && wallet.chain === 'ethereum' && payload.length !== 32) throw new UsageError('raw_digest on Ethereum signs exactly 32 bytes', {details: ['payload: must be 32 bytes for raw_digest']})
       if (scheme === 'raw_digest' && wallet.chain === 'solana' && (payload.length === 0 || payload.length > 1232)) throw new UsageError('raw_digest on Solana signs 1..1232 bytes', {details: ['payload: 1..1232 bytes']})
-      const digest = wallet.chain === 'ethereum' ? (scheme === 'eip191' ? personalMessageHash(payload) : payload) : createHash('sha256').update(payload).digest()
+      const digest =
+        wallet.chain === 'solana' ? createHash('sha256').update(payload).digest() : scheme === 'eip712' ? typedDataDigest(input.typed_data as NonNullable<typeof input.typed_data>) : scheme === 'eip191' ? personalMessageHash(payload) : payload
       const {approval_id: approvalId, ...body} = input
       return service.guarded(
         {
           wallet,
           request: {wallet_id: wallet.id, chain: wallet.chain, chain_id: null, action: scheme === 'raw_digest' ? 'sign_raw' : 'sign', to: null, asset: null, value: 0n, selector: null},
-          gate: {operation: 'wallet_sign', path: '/wallet/sign', body: {...body, scheme}, summary: `Sign ${payload.length} bytes (${scheme}) with ${wallet.label} (${wallet.address}); digest ${hex(digest)}`},
+          gate: {operation: 'wallet_sign', path: '/wallet/sign', body: {...body, scheme}, summary: `Sign ${scheme === 'eip712' ? `typed data ${input.typed_data?.primaryType}` : `${payload.length} bytes`} (${scheme}) with ${wallet.label} (${wallet.address}); digest ${hex(digest)}`},
           approvalId,
           receipt: {action: 'sign', chain_id: null, to: null, asset: null, value: null},
           sign: () => {
