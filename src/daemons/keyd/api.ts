@@ -43,6 +43,15 @@ export const EthChainParams = z.strictObject({
   decimals: z.number().int().min(0).max(36).optional().describe('Token decimals (wallet_send with token only)'),
 })
 
+/** Solana `chain_params`: the recent blockhash is required (keyd is offline). */
+export const SolChainParams = z.strictObject({
+  recent_blockhash: z.string().regex(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/, 'expected a base58 blockhash').describe('A recent blockhash (from getLatestBlockhash); the transaction expires with it'),
+  compute_unit_limit: z.number().int().min(1).max(1_400_000).optional().describe('ComputeBudget SetComputeUnitLimit (default from feeDefaults: 200000)'),
+  compute_unit_price_micro_lamports: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional().describe('ComputeBudget SetComputeUnitPrice in micro-lamports per unit (default 0: no priority fee)'),
+})
+
+const ChainParams = z.union([EthChainParams, SolChainParams])
+
 const TxOutput = z.object({
   wallet_id: WalletId,
   chain: Chain,
@@ -70,7 +79,7 @@ export const BuildTxInput = z.strictObject({
   value: BaseUnits.describe('Amount in base units (wei / token units) as a decimal integer string; 0 allowed'),
   token: Address.optional().describe('ERC-20 contract (token_transfer only)'),
   data: HexData(24 * 1024).optional().describe('0x call data ≤ 24 KiB (contract_call only)'),
-  chain_params: EthChainParams.describe('chain_id and nonce (required), optional fee fields, gas_limit, access_list'),
+  chain_params: ChainParams.describe('Ethereum: chain_id and nonce (required), optional fee fields, gas_limit, access_list. Solana: recent_blockhash (required), compute_unit_limit, compute_unit_price_micro_lamports'),
   approval_id: ApprovalIdInput,
 })
 
@@ -80,7 +89,7 @@ export const SendInput = z.strictObject({
   to: Address.describe('Recipient address'),
   amount: z.string().regex(/^\d{1,30}(\.\d{1,18})?$/, 'expected a decimal amount in whole units, e.g. "0.05"').describe('Amount in whole units (ETH, or token units with chain_params.decimals)'),
   token: Address.optional().describe('ERC-20 contract to transfer instead of the native coin'),
-  chain_params: EthChainParams.describe('chain_id and nonce (required), fee fields, decimals for tokens'),
+  chain_params: ChainParams.describe('Ethereum: chain_id and nonce (required), fee fields, decimals for tokens. Solana: recent_blockhash (required), compute budget fields'),
   approval_id: ApprovalIdInput,
 })
 

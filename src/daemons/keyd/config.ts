@@ -34,6 +34,10 @@ export const KeydConfig = z.strictObject({
   policySeed: Policy.optional().describe('Written to keyd/policy.json only when that file is absent (default: the built-in seed policy)'),
   policyMutable: z.boolean().default(true).describe('false: <config>/keyd-policy.json is authoritative and PUT /wallet/policy answers 409 CONFIG_IMMUTABLE'),
   reservationTtlSecs: z.number().int().min(5).max(3600).default(60).describe('An unconfirmed spend reservation is released after this'),
+  solanaFeeDefaults: z
+    .strictObject({computeUnitLimit: z.number().int().min(1).max(1_400_000).default(200_000), computeUnitPriceMicroLamports: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0)})
+    .prefault({})
+    .describe('Solana compute budget used for the fee estimate when chain_params omit it'),
   feeDefaults: z.record(z.string().regex(/^[1-9][0-9]{0,17}$/), EvmFeeDefaults).default(FEE_DEFAULTS),
 })
 

@@ -3,15 +3,15 @@ import type {z} from 'zod'
 import {UsageError} from '../../lib/errors.js'
 import type {RequestContext} from '../../lib/rpc/server.js'
 import {parseBaseUnits, wholeToBaseUnits} from './amounts.js'
-import type {BuildTxInput, EvaluateInput, SendInput, SignInput} from './api.js'
+import type {BuildTxInput, EthChainParams, EvaluateInput, SendInput, SignInput} from './api.js'
 import {base58Encode} from './base58.js'
 import {typedDataDigest} from './eip712.js'
+import {buildSolTransfer} from './sol-signing.js'
 import {ed25519Sign} from './chain-keys.js'
 import type {KeydConfig} from './config.js'
 import {erc20TransferData, parseEthAddress, personalMessageHash, signatureRsv, signEip1559, toChecksumAddress, type Eip1559Fields} from './eth.js'
 import type {PolicyAction} from './policy.js'
 import type {KeydService} from './wallet-service.js'
-import type {WalletRow} from './store.js'
 
 type Ctx = Pick<RequestContext, 'role' | 'actor'>
 type BuildInput = z.output<typeof BuildTxInput>
@@ -19,15 +19,17 @@ const hex = (b: Uint8Array) => `0x${Buffer.from(b).toString('hex')}`
 const bytes = (h: string) => Uint8Array.from(Buffer.from(h.slice(2), 'hex'))
 const ACTION: Record<BuildInput['tx_type'], PolicyAction> = {transfer: 'send', token_transfer: 'token_transfer', contract_call: 'contract_call'}
 
-function requireEthereum(wallet: WalletRow, what: string): void {
-  if (wallet.chain !== 'ethereum') {
-    throw new UsageError(`${what} is available for Ethereum wallets only in this build; ${wallet.id} is a Solana wallet`, {details: ['wallet_id: Solana transaction building is not available yet']})
-  }
+type EthParams = z.output<typeof EthChainParams>
+
+/** Narrows chain_params to the Ethereum shape (chain_id and nonce required). */
+function ethParams(p: BuildInput['chain_params']): EthParams {
+  if (!('chain_id' in p)) throw new UsageError('Ethereum wallets need chain_params.chain_id and nonce', {details: ['chain_params.chain_id: required for Ethereum wallets']})
+  return p
 }
 
 /** The EIP-1559 fields of a build request; every input error is a 400 before anything is reserved. */
 function ethFields(input: BuildInput, feeDefaults: KeydConfig['feeDefaults']): {fields: Eip1559Fields; recipient: Uint8Array; token: Uint8Array | null; value: bigint} {
-  const p = input.chain_params
+  const p = ethParams(input.chain_params)
   const recipient = parseEthAddress(input.to, 'to')
   const token = input.token === undefined ? null : parseEthAddress(input.token, 'token')
   const value = parseBaseUnits(input.value, 'value')
@@ -64,12 +66,13 @@ function ethFields(input: BuildInput, feeDefaults: KeydConfig['feeDefaults']): {
 export function createSigning(service: KeydService, settings: () => KeydConfig) {
   const buildTx = async (input: BuildInput, ctx: Ctx, via: 'build_tx' | 'send', gateBody?: Record<string, unknown>) => {
     const wallet = service.requireWallet(input.wallet_id)
-    requireEthereum(wallet, 'transaction building')
+    if (wallet.chain === 'solana') return buildSolTransfer(service, wallet, input, {ctx, via, gateBody, settings: settings()})
+    const params = ethParams(input.chain_params)
     const {fields, recipient, token, value} = ethFields(input, settings().feeDefaults)
     const to = hex(recipient)
     const asset = token ? hex(token) : 'native'
     const {approval_id: approvalId, ...body} = input
-    const chainId = input.chain_params.chain_id
+    const chainId = params.chain_id
     const what = input.tx_type === 'token_transfer' ? `${value} units of token ${toChecksumAddress(token as Uint8Array)}` : `${value} wei`
     return service.guarded(
       {
@@ -83,7 +86,7 @@ export function createSigning(service: KeydService, settings: () => KeydConfig) 
           return {
             wallet_id: wallet.id, chain: 'ethereum' as const, tx_type: input.tx_type, signed_tx: hex(signed.raw), encoding: 'hex' as const, tx_hash: hex(signed.hash), from: wallet.address,
             to: toChecksumAddress(recipient), value: value.toString(), asset: token ? toChecksumAddress(token) : 'native', estimated_fee: (fields.gasLimit * fields.maxFeePerGas).toString(),
-            fee_unit: 'wei' as const, rent_lamports: null, nonce: input.chain_params.nonce, chain_id: chainId,
+            fee_unit: 'wei' as const, rent_lamports: null, nonce: params.nonce, chain_id: chainId,
           }
         },
         event: (r, approval, ruleIds) => ({type: 'wallet.tx_built', payload: {wallet_id: wallet.id, chain: 'ethereum', chain_id: chainId, tx_type: input.tx_type, to: r.to, asset: r.asset, value: r.value, tx_hash: r.tx_hash, rule_ids: ruleIds, approval_id: approval, via}}),
@@ -94,13 +97,14 @@ export function createSigning(service: KeydService, settings: () => KeydConfig) 
 
   return {
     buildTx: (input: BuildInput, ctx: Ctx) => buildTx(input, ctx, 'build_tx'),
-    /** wallet_send: whole units → base units (18 decimals for ETH, chain_params.decimals for tokens), then as build-tx. */
+    /** wallet_send: whole units → base units (18 decimals for ETH, 9 for SOL, chain_params.decimals for tokens), then as build-tx. */
     async send(input: z.output<typeof SendInput>, ctx: Ctx) {
-      const decimals = input.token === undefined ? 18 : input.chain_params.decimals
+      const native = service.requireWallet(input.wallet_id).chain === 'solana' ? 9 : 18
+      const decimals = input.token === undefined ? native : 'decimals' in input.chain_params ? input.chain_params.decimals : undefined
       if (decimals === undefined) throw new UsageError('sending a token needs chain_params.decimals', {details: ['chain_params.decimals: required with token']})
       const {amount, approval_id: approvalId, ...rest} = input
       const gateBody = {...rest, amount}
-      const {decimals: _unused, ...chainParams} = rest.chain_params
+      const {decimals: _unused, ...chainParams} = rest.chain_params as EthParams
       const value = wholeToBaseUnits(amount, decimals).toString()
       return buildTx({...rest, chain_params: chainParams, tx_type: input.token === undefined ? 'transfer' : 'token_transfer', value, approval_id: approvalId}, ctx, 'send', gateBody)
     },

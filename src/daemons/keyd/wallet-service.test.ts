@@ -212,4 +212,28 @@ describe('check-and-spend', () => {
     const sent = await signing.send({wallet_id: w.id, to: RECIPIENT, amount: '0.5', chain_params: {chain_id: 1, nonce: 0}}, agent)
     expect(sent).toMatchObject({value: '500000000000000000', estimated_fee: String(21_000n * 50n * 10n ** 9n), tx_type: 'transfer'})
   })
+
+  it('builds native SOL transfers under the seed policy: signature verifies, 10 SOL window holds', async () => {
+    // Given a Solana wallet and the seed policy (sol-native-daily: 10 SOL per day)
+    const k = kit()
+    const {service, signing} = k.open()
+    const w = service.createWallet({chain: 'solana', label: 'sol'}, operator)
+    const to = service.createWallet({chain: 'solana', label: 'sol2'}, operator).address
+    const blockhash = 'EkSnNWid2cvwEVnVx9aBqawnmiCNiDgp3gUdkDPTKN1N'
+    // When the agent sends 1.5 SOL with a priority fee
+    const tx = await signing.send({wallet_id: w.id, to, amount: '1.5', chain_params: {recent_blockhash: blockhash, compute_unit_limit: 300, compute_unit_price_micro_lamports: 10_000}}, agent)
+    // Then the transaction is base64, its signature (the tx hash) verifies over the message with the wallet's key
+    expect(tx).toMatchObject({chain: 'solana', encoding: 'base64', value: '1500000000', fee_unit: 'lamports', estimated_fee: '5003', nonce: null, chain_id: null})
+    const raw = Buffer.from(tx.signed_tx, 'base64')
+    const {base58Decode} = await import('./base58.js')
+    expect(Buffer.from(base58Decode(tx.tx_hash) as Uint8Array).equals(raw.subarray(1, 65))).toBe(true)
+    const {createPublicKey, verify} = await import('node:crypto')
+    const spki = Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), base58Decode(w.address) as Uint8Array])
+    expect(verify(null, raw.subarray(65), createPublicKey({key: spki, format: 'der', type: 'spki'}), raw.subarray(1, 65))).toBe(true)
+    // And more than 10 SOL in the window is denied; sending to itself or to an Ethereum address is refused
+    await expect(signing.send({wallet_id: w.id, to, amount: '8.500000001', chain_params: {recent_blockhash: blockhash}}, agent)).rejects.toMatchObject({code: 'POLICY_DENIED', details: {rule_id: 'sol-native-daily'}})
+    await expect(signing.send({wallet_id: w.id, to: w.address, amount: '1', chain_params: {recent_blockhash: blockhash}}, agent)).rejects.toMatchObject({code: 'VALIDATION_FAILED'})
+    await expect(signing.send({wallet_id: w.id, to: RECIPIENT, amount: '1', chain_params: {recent_blockhash: blockhash}}, agent)).rejects.toMatchObject({code: 'INVALID_ADDRESS'})
+    await expect(signing.send({wallet_id: w.id, to, amount: '1', chain_params: {chain_id: 1, nonce: 0}}, agent)).rejects.toMatchObject({code: 'VALIDATION_FAILED'})
+  })
 })

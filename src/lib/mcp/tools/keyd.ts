@@ -54,10 +54,10 @@ export const walletSend = defineTool({
   name: 'wallet_send',
   title: 'Sign a transfer',
   description:
-    'Builds and signs a transfer of `amount` in whole units (e.g. "0.05" ETH, or token units with chain_params.decimals and `token`) ' +
-    'as an EIP-1559 transaction under the wallet policy (per-transaction and rolling-window limits, destination allowlists). keyd is ' +
-    'offline: pass chain_params.chain_id and nonce; the result is the raw signed transaction (hex) and its hash, NOT broadcast. ' +
-    `Ethereum wallets only in this build. ${APPROVAL}`,
+    'Builds and signs a transfer of `amount` in whole units (e.g. "0.05" ETH or "1.5" SOL, or ERC-20 token units with chain_params.decimals and `token`) ' +
+    'under the wallet policy (per-transaction and rolling-window limits, destination allowlists). keyd is offline: Ethereum needs ' +
+    'chain_params.chain_id and nonce (EIP-1559, hex result), Solana chain_params.recent_blockhash (base64 result). The transaction is NOT broadcast. ' +
+    `SPL tokens are not supported yet. ${APPROVAL}`,
   toolset: 'keyd',
   route: keydApi.walletSend,
   annotations: SIGNS,
@@ -72,8 +72,8 @@ export const walletBuildTx = defineTool({
   description:
     'Builds and signs an EIP-1559 transaction in base units: transfer (native value to `to`), token_transfer (ERC-20 transfer(to, ' +
     'value) sent to the `token` contract) or contract_call (`data` to `to`, matched by selector in the policy). Requires ' +
-    'chain_params.chain_id and nonce; fees default per chain. Returns the raw signed transaction and hash; nothing is broadcast. ' +
-    `Ethereum wallets only in this build. ${APPROVAL}`,
+    'chain_params.chain_id and nonce; fees default per chain. Solana wallets: native transfer only, with chain_params.recent_blockhash. ' +
+    `Returns the raw signed transaction and hash; nothing is broadcast. ${APPROVAL}`,
   toolset: 'keyd',
   route: keydApi.walletBuildTx,
   annotations: SIGNS,
