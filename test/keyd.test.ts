@@ -4,6 +4,7 @@ import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writ
 import {randomBytes} from 'node:crypto'
 import {join} from 'node:path'
 import {parseTransaction, recoverTransactionAddress, recoverTypedDataAddress, type TypedDataDefinition} from 'viem'
+import {agentdApi} from '../src/daemons/agentd/api.js'
 import {keydApi} from '../src/daemons/keyd/api.js'
 import {createKeystore, readKek} from '../src/daemons/keyd/keystore.js'
 import {testEnv, type DaemonProcess, type TestEnv} from './helpers/env.js'
@@ -33,7 +34,7 @@ afterAll(async () => {
 
 const send = (method: string, path: string, body?: unknown, role: 'operator' | 'agent' = 'operator', raw?: string) =>
   rawRequest(keyd.socket, method, path, {
-    headers: {authorization: `Bearer ${env.token(role)}`, ...(body === undefined && raw === undefined ? {} : {'content-type': 'application/json'})},
+    headers: {authorization: `Bearer ${env.token(role)}`, ...(role === 'agent' ? {'x-osmoda-agent-id': 'osmoda'} : {}), ...(body === undefined && raw === undefined ? {} : {'content-type': 'application/json'})},
     body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
   })
 
@@ -57,6 +58,18 @@ describe('keyd', () => {
     const gated = await send('POST', '/wallet/build-tx', {wallet_id: wallet.id, tx_type: 'token_transfer', to: RECIPIENT, token: TOKEN, value: '1000', chain_params: {chain_id: 1, nonce: 4}}, 'agent')
     expect(gated.status).toBe(412)
     expect(gated.body).toMatchObject({error: {code: 'APPROVAL_REQUIRED', details: {approval_id: expect.stringMatching(/^apr_/)}}})
+    // When the operator approves and the agent repeats the identical request with approval_id, Then it is signed once
+    const approvalId = (gated.body as {error: {details: {approval_id: string}}}).error.details.approval_id
+    const agentdOperator = env.client('agentd', agentdApi)
+    await agentdOperator.approvalApprove({id: approvalId})
+    agentdOperator.close()
+    const tokenTx = {wallet_id: wallet.id, tx_type: 'token_transfer' as const, to: RECIPIENT, token: TOKEN, value: '1000', chain_params: {chain_id: 1, nonce: 4}}
+    const approved = await agent.walletBuildTx({...tokenTx, approval_id: approvalId})
+    expect(approved).toMatchObject({tx_type: 'token_transfer', asset: TOKEN, policy: {decision: 'approval_required', rule_ids: ['gated-by-default']}})
+    const tokenParsed = parseTransaction(approved.signed_tx as `0x02${string}`)
+    expect(tokenParsed).toMatchObject({to: TOKEN.toLowerCase(), data: expect.stringMatching(new RegExp(`^0xa9059cbb0{24}${RECIPIENT.slice(2).toLowerCase()}0{61}3e8$`))})
+    expect(tokenParsed.value ?? 0n).toBe(0n)
+    await expect(agent.walletBuildTx({...tokenTx, approval_id: approvalId})).rejects.toMatchObject({code: 'APPROVAL_INVALID'})
     // And an EIP-712 signature (allowed by sign-daily) recovers to the wallet with viem
     const typed = {types: {Permit: [{name: 'owner', type: 'address'}, {name: 'value', type: 'uint256'}]}, primaryType: 'Permit', domain: {name: 'Token', version: '1', chainId: 1, verifyingContract: TOKEN}, message: {owner: wallet.address, value: '1000'}}
     const signed = await agent.walletSign({wallet_id: wallet.id, typed_data: typed})
@@ -64,7 +77,7 @@ describe('keyd', () => {
     expect(await recoverTypedDataAddress({...(typed as unknown as TypedDataDefinition), signature: signed.signature as `0x${string}`})).toBe(wallet.address)
     // And the receipts record every decision, newest first
     const receipts = await operator.walletReceipts({wallet_id: wallet.id})
-    expect(receipts.receipts.map((r) => [r.action, r.decision])).toEqual([['sign', 'allowed'], ['token_transfer', 'approval_required'], ['send', 'allowed'], ['create', 'allowed']])
+    expect(receipts.receipts.map((r) => [r.action, r.decision])).toEqual([['sign', 'allowed'], ['token_transfer', 'allowed'], ['token_transfer', 'approval_required'], ['send', 'allowed'], ['create', 'allowed']])
     // An agent cannot change the policy
     expect((await send('PUT', '/wallet/policy', {policy: {version: 1, default_effect: 'deny', rules: []}}, 'agent')).status).toBe(403)
     operator.close()
