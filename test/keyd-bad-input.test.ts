@@ -109,6 +109,8 @@ const CASES: Case[] = [
   {name: 'sign: typed_data missing field', path: '/wallet/sign', body: {wallet_id: eth, typed_data: {...MAIL, message: {contents: 'hi'}}}, ...V},
   {name: 'sign: typed_data value out of range', path: '/wallet/sign', body: {wallet_id: eth, typed_data: {...MAIL, domain: {chainId: -1}}}, ...V},
   {name: 'sign: typed_data bad address checksum', path: '/wallet/sign', body: {wallet_id: eth, typed_data: {...MAIL, message: {...MAIL.message, from: {name: 'Cow', wallet: '0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD82A'}}}}, ...A},
+  {name: 'sign: solana_offchain with non-UTF-8 bytes', path: '/wallet/sign', body: {wallet_id: sol, payload: '0xfffe'}, ...V},
+  {name: 'sign: solana_offchain with an empty message', path: '/wallet/sign', body: {wallet_id: sol, payload: '0x'}, ...V},
   {name: 'sign: typed_data on Solana', path: '/wallet/sign', body: {wallet_id: sol, typed_data: MAIL}, ...V},
   {name: 'delete: unknown wallet', path: '/wallet/delete', body: {wallet_id: unknown}, status: 404, code: 'NOT_FOUND'},
   {name: 'receipts: limit 0', method: 'GET', path: '/wallet/receipts?limit=0', ...V},

@@ -18,7 +18,7 @@ export default class WalletSign extends OsmodaCommand<Result> {
     payload: Flags.string({description: '0x-hex bytes to sign (≤ 64 KiB)', exactlyOne: ['payload', 'message', 'typed-data']}),
     message: Flags.string({description: 'UTF-8 text to sign (instead of --payload)', exactlyOne: ['payload', 'message', 'typed-data']}),
     'typed-data': Flags.string({description: 'EIP-712 JSON file {types, primaryType, domain, message}', exactlyOne: ['payload', 'message', 'typed-data']}),
-    scheme: Flags.option({options: ['eip191', 'eip712', 'raw_digest'] as const, description: 'eip191 (Ethereum default), eip712 (with --typed-data) or raw_digest (gated by the default policy)'})(),
+    scheme: Flags.option({options: ['eip191', 'eip712', 'solana_offchain', 'raw_digest'] as const, description: 'eip191 (Ethereum default), eip712 (with --typed-data), solana_offchain (Solana default) or raw_digest (gated by the default policy)'})(),
   }
 
   async run(): Promise<Result> {

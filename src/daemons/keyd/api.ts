@@ -98,7 +98,10 @@ export const SignInput = z.strictObject({
   wallet_id: WalletId.describe('The signing wallet'),
   payload: HexData(64 * 1024).optional().describe('0x-hex bytes to sign (≤ 64 KiB); for raw_digest exactly 32 bytes on Ethereum'),
   typed_data: TypedData.optional().describe('EIP-712 {types, primaryType, domain, message} (scheme eip712, instead of payload)'),
-  scheme: z.enum(['eip191', 'eip712', 'raw_digest']).optional().describe('eip191 (Ethereum personal_sign, default), eip712 (with typed_data) or raw_digest (can authorise transactions: gated)'),
+  scheme: z
+    .enum(['eip191', 'eip712', 'solana_offchain', 'raw_digest'])
+    .optional()
+    .describe('eip191 (Ethereum personal_sign, default), eip712 (with typed_data), solana_offchain (Solana default: off-chain message envelope over UTF-8 text) or raw_digest (can authorise transactions: gated)'),
   approval_id: ApprovalIdInput,
 })
 

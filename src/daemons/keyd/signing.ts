@@ -7,6 +7,7 @@ import type {BuildTxInput, EthChainParams, EvaluateInput, SendInput, SignInput} 
 import {base58Encode} from './base58.js'
 import {typedDataDigest} from './eip712.js'
 import {buildSolTransfer} from './sol-signing.js'
+import {offchainMessage, parseSolAddress} from './solana.js'
 import {ed25519Sign} from './chain-keys.js'
 import type {KeydConfig} from './config.js'
 import {erc20TransferData, parseEthAddress, personalMessageHash, signatureRsv, signEip1559, toChecksumAddress, type Eip1559Fields} from './eth.js'
@@ -110,16 +111,18 @@ export function createSigning(service: KeydService, settings: () => KeydConfig) 
     },
     async sign(input: z.output<typeof SignInput>, ctx: Ctx) {
       const wallet = service.requireWallet(input.wallet_id)
-      const scheme = input.scheme ?? (wallet.chain === 'ethereum' ? (input.typed_data ? 'eip712' : 'eip191') : undefined)
-      if (scheme === undefined) throw new UsageError('solana_offchain signing is not available yet: pass scheme raw_digest for Solana wallets', {details: ['scheme: required for Solana wallets (raw_digest)']})
-      if (scheme !== 'raw_digest' && wallet.chain !== 'ethereum') throw new UsageError(`${scheme} is an Ethereum scheme`, {details: [`scheme: ${scheme} needs an Ethereum wallet`]})
+      const scheme = input.scheme ?? (wallet.chain === 'ethereum' ? (input.typed_data ? 'eip712' : 'eip191') : 'solana_offchain')
+      const solanaScheme = scheme === 'solana_offchain' || scheme === 'raw_digest'
+      const ethScheme = scheme !== 'solana_offchain'
+      if (!(wallet.chain === 'solana' ? solanaScheme : ethScheme)) throw new UsageError(`${scheme} does not apply to ${wallet.chain} wallets`, {details: [`scheme: ${scheme} needs ${wallet.chain === 'solana' ? 'an Ethereum' : 'a Solana'} wallet`]})
       if ((scheme === 'eip712') !== (input.typed_data !== undefined)) throw new UsageError('typed_data goes with scheme eip712 (and only with it)', {details: ['typed_data: required for eip712, not allowed otherwise']})
       if ((scheme === 'eip712') === (input.payload !== undefined)) throw new UsageError(scheme === 'eip712' ? 'eip712 signs typed_data, not payload' : `${scheme} needs payload`, {details: [`payload: ${scheme === 'eip712' ? 'not allowed with eip712' : 'required'}`]})
       const payload = input.payload === undefined ? new Uint8Array(0) : bytes(input.payload)
       if (scheme === 'raw_digest' && wallet.chain === 'ethereum' && payload.length !== 32) throw new UsageError('raw_digest on Ethereum signs exactly 32 bytes', {details: ['payload: must be 32 bytes for raw_digest']})
       if (scheme === 'raw_digest' && wallet.chain === 'solana' && (payload.length === 0 || payload.length > 1232)) throw new UsageError('raw_digest on Solana signs 1..1232 bytes', {details: ['payload: 1..1232 bytes']})
+      const signed = scheme === 'solana_offchain' ? offchainMessage(parseSolAddress(wallet.address, 'wallet'), payload) : payload
       const digest =
-        wallet.chain === 'solana' ? createHash('sha256').update(payload).digest() : scheme === 'eip712' ? typedDataDigest(input.typed_data as NonNullable<typeof input.typed_data>) : scheme === 'eip191' ? personalMessageHash(payload) : payload
+        wallet.chain === 'solana' ? createHash('sha256').update(signed).digest() : scheme === 'eip712' ? typedDataDigest(input.typed_data as NonNullable<typeof input.typed_data>) : scheme === 'eip191' ? personalMessageHash(payload) : payload
       const {approval_id: approvalId, ...body} = input
       return service.guarded(
         {
@@ -130,7 +133,7 @@ export function createSigning(service: KeydService, settings: () => KeydConfig) 
           receipt: {action: 'sign', chain_id: null, to: null, asset: null, value: null},
           sign: () => {
             if (wallet.chain === 'solana') {
-              const signature = service.withWalletKey(wallet, (seed) => ed25519Sign(seed, payload))
+              const signature = service.withWalletKey(wallet, (seed) => ed25519Sign(seed, signed))
               return {wallet_id: wallet.id, scheme, signature: base58Encode(signature), recovery_id: null, digest: hex(digest)}
             }
             const {signature, recovery} = service.withWalletKey(wallet, (secret) => signatureRsv(digest, secret))

@@ -2,7 +2,7 @@ import {describe, expect, it} from 'vitest'
 import {createPublicKey, verify} from 'node:crypto'
 import {base58Decode, base58Encode} from './base58.js'
 import {addressOf, ed25519Sign, generateSecret} from './chain-keys.js'
-import {COMPUTE_BUDGET_PROGRAM, compactU16, parseSolAddress, solFee, solTransaction, solTransferMessage} from './solana.js'
+import {COMPUTE_BUDGET_PROGRAM, compactU16, offchainMessage, parseSolAddress, solFee, solTransaction, solTransferMessage} from './solana.js'
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 
@@ -52,6 +52,21 @@ describe('Solana encoding', () => {
 
   it.each(['', '0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed', 'abc', '1111111111111111111111111111111I'])('refuses %j as an address', (text) => {
     expect(() => parseSolAddress(text)).toThrow(expect.objectContaining({code: 'INVALID_ADDRESS'}))
+  })
+
+  it('wraps off-chain messages in the version-0 envelope with the format by content', () => {
+    const signer = new Uint8Array(32).fill(7)
+    const ascii = offchainMessage(signer, new TextEncoder().encode('hello'))
+    expect(Buffer.from(ascii.subarray(0, 16)).toString('latin1')).toBe('\xffsolana offchain')
+    expect(ascii[16]).toBe(0)
+    expect(ascii.subarray(17, 49)).toEqual(new Uint8Array(32))
+    expect([ascii[49], ascii[50]]).toEqual([0, 1])
+    expect(ascii.subarray(51, 83)).toEqual(signer)
+    expect(hex(ascii.subarray(83))).toBe(`0500${hex(new TextEncoder().encode('hello'))}`)
+    expect(offchainMessage(signer, new TextEncoder().encode('héllo'))[49]).toBe(1)
+    expect(offchainMessage(signer, new TextEncoder().encode('x'.repeat(1200)))[49]).toBe(2)
+    expect(() => offchainMessage(signer, Uint8Array.of(0xff, 0xfe))).toThrow(expect.objectContaining({code: 'VALIDATION_FAILED'}))
+    expect(() => offchainMessage(signer, new Uint8Array(0))).toThrow(expect.objectContaining({code: 'VALIDATION_FAILED'}))
   })
 
   it('round-trips a generated address', () => {

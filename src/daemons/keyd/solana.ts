@@ -90,3 +90,29 @@ export function solFee(signatures: number, computeUnitLimit: number, priceMicroL
   const priority = priceMicroLamports * BigInt(computeUnitLimit)
   return 5000n * BigInt(signatures) + (priority + 999_999n) / 1_000_000n
 }
+
+const SIGNING_DOMAIN = Uint8Array.from([0xff, ...new TextEncoder().encode('solana offchain')])
+/** Preamble of a version-0 off-chain message with one signer: 16 + 1 + 32 + 1 + 1 + 32 + 2 bytes. */
+const OFFCHAIN_HEADER = 85
+
+/**
+ * The off-chain message envelope (Solana's off-chain message signing proposal, version 0): signing
+ * domain `\xffsolana offchain`, version 0, a zero application domain, the message format
+ * (0 printable ASCII, 1 UTF-8 that fits one packet, 2 longer UTF-8), one signer, u16 LE length.
+ */
+export function offchainMessage(signer: Uint8Array, message: Uint8Array): Uint8Array {
+  if (message.length === 0) throw new UsageError('an off-chain message cannot be empty', {details: ['payload: must not be empty']})
+  let text: string
+  try {
+    text = new TextDecoder('utf-8', {fatal: true}).decode(message)
+  } catch {
+    throw new UsageError('solana_offchain signs UTF-8 text; use raw_digest for binary payloads', {details: ['payload: not valid UTF-8']})
+  }
+  const ascii = /^[\x20-\x7e]*$/.test(text)
+  const fitsPacket = OFFCHAIN_HEADER + message.length <= MAX_TX_BYTES
+  if (message.length > 65_535 - OFFCHAIN_HEADER) throw new UsageError('off-chain message too long', {details: ['payload: too long']})
+  const format = ascii && fitsPacket ? 0 : fitsPacket ? 1 : 2
+  const length = new Uint8Array(2)
+  new DataView(length.buffer).setUint16(0, message.length, true)
+  return concatBytes([SIGNING_DOMAIN, Uint8Array.of(0), new Uint8Array(32), Uint8Array.of(format, 1), signer, length, message])
+}

@@ -235,5 +235,12 @@ describe('check-and-spend', () => {
     await expect(signing.send({wallet_id: w.id, to: w.address, amount: '1', chain_params: {recent_blockhash: blockhash}}, agent)).rejects.toMatchObject({code: 'VALIDATION_FAILED'})
     await expect(signing.send({wallet_id: w.id, to: RECIPIENT, amount: '1', chain_params: {recent_blockhash: blockhash}}, agent)).rejects.toMatchObject({code: 'INVALID_ADDRESS'})
     await expect(signing.send({wallet_id: w.id, to, amount: '1', chain_params: {chain_id: 1, nonce: 0}}, agent)).rejects.toMatchObject({code: 'VALIDATION_FAILED'})
+    // And an off-chain message (the Solana default scheme) is signed over its envelope
+    const message = new TextEncoder().encode('login to osmoda')
+    const signedMsg = await signing.sign({wallet_id: w.id, payload: `0x${Buffer.from(message).toString('hex')}`}, agent)
+    expect(signedMsg.scheme).toBe('solana_offchain')
+    const {offchainMessage} = await import('./solana.js')
+    const envelope = offchainMessage(base58Decode(w.address) as Uint8Array, message)
+    expect(verify(null, envelope, createPublicKey({key: spki, format: 'der', type: 'spki'}), base58Decode(signedMsg.signature) as Uint8Array)).toBe(true)
   })
 })

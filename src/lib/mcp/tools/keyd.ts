@@ -38,7 +38,7 @@ export const walletSign = defineTool({
   description:
     'Signs payload bytes (0x-hex, ≤ 64 KiB) or EIP-712 typed_data with a wallet under the wallet policy. Ethereum: eip191 (personal_sign, ' +
     'default for payload) and eip712 (default for typed_data {types, primaryType, domain, message}) return a 65-byte r‖s‖v signature; raw_digest signs a 32-byte digest and can authorise transactions, so it normally needs approval. Solana: ' +
-    `raw_digest (Ed25519 over the bytes, base58 signature). ${APPROVAL}`,
+    `solana_offchain (default: off-chain message envelope over UTF-8 text) or raw_digest (Ed25519 over the bytes); base58 signature. ${APPROVAL}`,
   toolset: 'keyd',
   route: keydApi.walletSign,
   annotations: {readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false},
