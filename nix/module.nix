@@ -20,6 +20,10 @@ let
   routinesSettings = {
     inherit (cfg) logLevel;
   };
+  keydSettings = {
+    inherit (cfg) logLevel;
+    inherit (cfg.keyd) policyMutable;
+  };
 
   # One daemon as a notify-type unit with the settings every daemon shares: readiness through
   # systemd-notify (Node has no AF_UNIX datagram sockets), SIGHUP reload, restart back-off, its own
@@ -117,6 +121,16 @@ in
       default = true;
       description = "Run osmoda-routines: cron, interval, event and webhook automation with persisted history (six default routines).";
     };
+    keyd.enable = lib.mkOption {
+      type = lib.types.bool;
+      default = true;
+      description = "Run osmoda-keyd: wallets whose keys never leave the daemon, policy-gated offline signing.";
+    };
+    keyd.policyMutable = lib.mkOption {
+      type = lib.types.bool;
+      default = true;
+      description = "false: /etc/osmoda/keyd-policy.json is authoritative and `osmoda wallet policy set` is refused.";
+    };
     egress.enable = lib.mkOption {
       type = lib.types.bool;
       default = true;
@@ -177,6 +191,7 @@ in
     environment.etc."osmoda/agentd.json".text = builtins.toJSON agentdSettings;
     environment.etc."osmoda/watch.json" = lib.mkIf cfg.watch.enable { text = builtins.toJSON watchSettings; };
     environment.etc."osmoda/routines.json" = lib.mkIf cfg.routines.enable { text = builtins.toJSON routinesSettings; };
+    environment.etc."osmoda/keyd.json" = lib.mkIf cfg.keyd.enable { text = builtins.toJSON keydSettings; };
 
     systemd.tmpfiles.rules = [
       "d /run/osmoda 0771 root osmoda-daemons -"
@@ -252,6 +267,22 @@ in
         SupplementaryGroups = [ "osmoda" "osmoda-daemons" ];
         LockPersonality = true;
         RestrictRealtime = true;
+      };
+    });
+
+    # Root (SPEC §2.2) but offline: no network at all, no core dumps (key bytes live in its memory).
+    # The KEK is /etc/osmoda/secrets/keyd.kek, created by osmoda-init while no wallet exists.
+    systemd.services.osmoda-keyd = lib.mkIf cfg.keyd.enable (daemonService "keyd" {
+      description = "osmoda keyd: wallets, policy and offline signing";
+      after = [ "osmoda-agentd.service" ];
+      extra = {
+        SupplementaryGroups = [ "osmoda" "osmoda-daemons" ];
+        PrivateNetwork = true;
+        LimitCORE = 0;
+        LockPersonality = true;
+        RestrictRealtime = true;
+        PrivateTmp = true;
+        ProtectHome = true;
       };
     });
 

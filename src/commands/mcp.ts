@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {agentdApi} from '../daemons/agentd/api.js'
 import {watchApi} from '../daemons/watch/api.js'
+import {keydApi} from '../daemons/keyd/api.js'
 import {OsmodaCommand} from '../lib/cli/command.js'
 import {UsageError} from '../lib/errors.js'
 import {describeTool, hintLetters, type ToolListing} from '../lib/mcp/catalogue.js'
@@ -64,6 +65,7 @@ in the ledger as tool.called.`
     const agentd = createClient('agentd', agentdApi, {socketPath: this.paths.socket('agentd'), token, headers: agent.headers})
     const watch = createClient('watch', watchApi, {socketPath: this.paths.socket('watch'), token, headers: agent.headers})
     const routines = createClient('routines', routinesApi, {socketPath: this.paths.socket('routines'), token, headers: agent.headers})
+    const keyd = createClient('keyd', keydApi, {socketPath: this.paths.socket('keyd'), token, headers: agent.headers})
     try {
       if (flags.check) {
         const health = await agentd.health()
@@ -75,7 +77,7 @@ in the ledger as tool.called.`
       // The MCP SDK costs ~90 ms to import: only the serving path pays for it.
       const {serveStdio} = await import('../lib/mcp/stdio.js')
       await serveStdio({
-        clients: {agentd, watch, routines},
+        clients: {agentd, watch, routines, keyd},
         role,
         toolsets,
         readOnly: flags['read-only'],
@@ -88,6 +90,7 @@ in the ledger as tool.called.`
       agentd.close()
       watch.close()
       routines.close()
+      keyd.close()
     }
   }
 }

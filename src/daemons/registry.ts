@@ -6,6 +6,7 @@ import type {DaemonDefinition} from '../lib/daemon/runtime.js'
  */
 export const DAEMONS = {
   agentd: async (): Promise<DaemonDefinition> => (await import('./agentd/main.js')).agentd as unknown as DaemonDefinition,
+  keyd: async (): Promise<DaemonDefinition> => (await import('./keyd/main.js')).keyd as unknown as DaemonDefinition,
   egress: async (): Promise<DaemonDefinition> => (await import('./egress/main.js')).egress as unknown as DaemonDefinition,
   watch: async (): Promise<DaemonDefinition> => (await import('./watch/main.js')).watch as unknown as DaemonDefinition,
   routines: async (): Promise<DaemonDefinition> => (await import('./routines/main.js')).routines as unknown as DaemonDefinition,

@@ -1,4 +1,5 @@
 import {chmodSync, existsSync, mkdirSync} from 'node:fs'
+import {ensureKeydKek} from '../daemons/keyd/kek-init.js'
 import {ensureIdentity} from './identity.js'
 import type {OsmodaPaths} from './paths.js'
 import {ensureToken} from './tokens.js'
@@ -13,7 +14,8 @@ export interface InitReport {
 }
 
 /**
- * Creates the directories with their modes, the operator and agent tokens and the node identity.
+ * Creates the directories with their modes, the operator and agent tokens, the node identity and
+ * keyd's key-encryption key (only while no wallet exists).
  * Idempotent: existing keys and tokens are never overwritten, only missing pieces are added and
  * directory modes repaired.
  */
@@ -38,5 +40,6 @@ export function initState(paths: OsmodaPaths): InitReport {
   }
   const {created: keys, identity} = ensureIdentity(paths)
   created.push(...keys)
+  created.push(...ensureKeydKek(paths))
   return {run_dir: paths.runDir, state_dir: paths.stateDir, config_dir: paths.configDir, created, instance_id: identity.instance_id}
 }

@@ -6,6 +6,7 @@ import {InMemoryTransport} from '@modelcontextprotocol/sdk/inMemory.js'
 import type {z} from 'zod'
 import {agentdApi, type AgentdApi} from '../../src/daemons/agentd/api.js'
 import {watchApi, type WatchApi} from '../../src/daemons/watch/api.js'
+import {keydApi, type KeydApi} from '../../src/daemons/keyd/api.js'
 import type {RpcClient} from '../../src/lib/rpc/client.js'
 import type {McpClients} from '../../src/lib/mcp/define-tool.js'
 import type {ToolCallRecord} from '../../src/lib/mcp/recorder.js'
@@ -183,12 +184,26 @@ export function fakeWatch(overrides: Partial<Record<keyof WatchApi, (input?: unk
   return client as RpcClient<WatchApi>
 }
 
-/** A real SDK Client connected to the server over the in-memory transport, with a fake recorder. */
-export async function connect(options: Partial<Omit<OsmodaMcpServerOptions, 'clients'>> & {clients?: McpClients} = {}) {
+/** A fake keyd client: each route given in `overrides` answers, every other one rejects as unexpected. */
+export function fakeKeyd(overrides: Partial<Record<keyof KeydApi, (input?: unknown, options?: unknown) => Promise<unknown>>> = {}): RpcClient<KeydApi> {
+  const client: Record<string, unknown> = {
+    follow: async function* () {
+      yield* []
+      throw new Error('unexpected follow')
+    },
+    close: () => {},
+  }
+  for (const name of Object.keys(keydApi)) client[name] = overrides[name as keyof KeydApi] ?? (() => Promise.reject(new Error(`unexpected keyd.${name}`)))
+  return client as RpcClient<KeydApi>
+}
+
+/** A real SDK Client connected to the server over the in-memory transport, with a fake recorder; clients not given are fakes that reject. */
+export async function connect(options: Partial<Omit<OsmodaMcpServerOptions, 'clients'>> & {clients?: Partial<McpClients>} = {}) {
   const fake = fakeAgentd()
   const records: ToolCallRecord[] = []
   const recorder = {record: async (r: ToolCallRecord) => void records.push(r)}
-  const server = createOsmodaMcpServer({role: 'agent', recorder, clients: {agentd: fake.agentd, watch: fakeWatch()}, ...options})
+  const {clients, ...rest} = options
+  const server = createOsmodaMcpServer({role: 'agent', recorder, ...rest, clients: {agentd: fake.agentd, watch: fakeWatch(), keyd: fakeKeyd(), ...clients}})
   const client = new Client({name: 'osmoda-test', version: '0.0.0'})
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair()
   await Promise.all([server.connect(serverSide), client.connect(clientSide)])

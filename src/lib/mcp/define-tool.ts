@@ -1,5 +1,6 @@
 import type {z} from 'zod'
 import type {AgentdApi} from '../../daemons/agentd/api.js'
+import type {KeydApi} from '../../daemons/keyd/api.js'
 import type {WatchApi} from '../../daemons/watch/api.js'
 import type {RoutinesApi} from '../../daemons/routines/api.js'
 import {BugError} from '../errors.js'
@@ -18,6 +19,7 @@ export interface McpClients {
   watch: RpcClient<WatchApi>
   /** Absent where a front end serves only agentd's tools (tests, `--toolsets agentd`). */
   routines?: RpcClient<RoutinesApi>
+  keyd: RpcClient<KeydApi>
 }
 
 /** MCP tool annotations; SPEC §3 requires all four to be set explicitly on every tool. */

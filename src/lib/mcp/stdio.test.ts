@@ -4,7 +4,7 @@ import type {AgentdApi} from '../../daemons/agentd/api.js'
 import type {RpcClient} from '../rpc/client.js'
 import type {ToolCallRecord} from './recorder.js'
 import {serveStdio} from './stdio.js'
-import {fakeWatch} from '../../../test/helpers/mcp-fakes.js'
+import {fakeKeyd, fakeWatch} from '../../../test/helpers/mcp-fakes.js'
 
 type Agentd = RpcClient<AgentdApi>
 
@@ -42,7 +42,7 @@ describe('serveStdio', () => {
     const stdout = new PassThrough()
     let output = ''
     stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')))
-    const serving = serveStdio({clients: {agentd: fake.agentd, watch: fakeWatch()}, role: 'agent', stdin, stdout, log: () => {}})
+    const serving = serveStdio({clients: {agentd: fake.agentd, watch: fakeWatch(), keyd: fakeKeyd()}, role: 'agent', stdin, stdout, log: () => {}})
     stdin.write(line({id: 1, method: 'initialize', params: {protocolVersion: '2025-06-18', capabilities: {}, clientInfo: {name: 't', version: '0'}}}))
     stdin.write(line({method: 'notifications/initialized'}))
     stdin.write(line({id: 2, method: 'tools/call', params: {name: 'event_log', arguments: {limit: 1}}}))

@@ -2,13 +2,14 @@ import {BugError, UsageError} from '../../errors.js'
 import type {Role} from '../../rpc/route.js'
 import {TOOLSETS, type AnyTool, type Toolset} from '../define-tool.js'
 import {AGENTD_TOOLS} from './agentd.js'
+import {KEYD_TOOLS} from './keyd.js'
 import {WATCH_TOOLS} from './watch.js'
 import {ROUTINES_TOOLS} from './routines.js'
 
 /** The tool registry: every toolset and its tools (empty until the daemon's tools land). */
 export const TOOLS_BY_TOOLSET: Readonly<Record<Toolset, readonly AnyTool[]>> = {
   agentd: AGENTD_TOOLS,
-  keyd: [],
+  keyd: KEYD_TOOLS,
   watch: WATCH_TOOLS,
   routines: ROUTINES_TOOLS,
   mesh: [],

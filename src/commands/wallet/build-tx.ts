@@ -1,0 +1,34 @@
+import {Flags} from '@oclif/core'
+import type {z} from 'zod'
+import {keydApi} from '../../daemons/keyd/api.js'
+import {OsmodaCommand} from '../../lib/cli/command.js'
+import {parseChainParams} from '../../lib/cli/wallet-params.js'
+
+type Result = z.output<typeof keydApi.walletBuildTx.output>
+
+export default class WalletBuildTx extends OsmodaCommand<Result> {
+  static override summary = 'Build and sign a transaction in base units (transfer, token_transfer, contract_call); nothing is broadcast.'
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> --wallet wal_01JDX8Q4S1T6V0W7Y2Z3A4B5C6 --type transfer --to 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed --value 50000000000000000 --chain-param chain_id=1 --chain-param nonce=7',
+    '<%= config.bin %> <%= command.id %> --wallet wal_… --type contract_call --to 0x… --value 0 --data 0xa9059cbb… --chain-param chain_id=8453 --chain-param nonce=2 --json',
+  ]
+  static override flags = {
+    wallet: Flags.string({required: true, description: 'Wallet id (wal_…)'}),
+    type: Flags.option({options: ['transfer', 'token_transfer', 'contract_call'] as const, required: true, description: 'Transaction type'})(),
+    to: Flags.string({required: true, description: 'Recipient (transfer, token_transfer) or contract (contract_call)'}),
+    value: Flags.string({required: true, description: 'Amount in base units (wei / token units)'}),
+    token: Flags.string({description: 'ERC-20 contract (token_transfer)'}),
+    data: Flags.string({description: '0x call data (contract_call, ≤ 24 KiB)'}),
+    'chain-param': Flags.string({multiple: true, required: true, description: 'key=value: chain_id and nonce (required), max_fee_per_gas, max_priority_fee_per_gas, gas_limit, access_list (JSON)'}),
+  }
+
+  async run(): Promise<Result> {
+    const {flags} = await this.parse(WalletBuildTx)
+    const result = await this.client('keyd', keydApi).walletBuildTx({
+      wallet_id: flags.wallet, tx_type: flags.type, to: flags.to, value: flags.value, token: flags.token, data: flags.data, chain_params: parseChainParams(flags['chain-param']) as never,
+    })
+    this.say(result.signed_tx)
+    this.note(`tx ${result.tx_hash} (not broadcast); fee ≤ ${result.estimated_fee} ${result.fee_unit}`)
+    return result
+  }
+}
