@@ -13,6 +13,9 @@ import {createSwitchService} from './switch-service.js'
 import {SwitchBeginInput} from './api.js'
 import {createWatcherStore} from './watcher-store.js'
 import {createWatcherService, previousGeneration} from './watcher-service.js'
+import {createFleetStore} from './fleet-store.js'
+import {createFleetService, type FleetSwitches} from './fleet-service.js'
+import {createMeshTransport} from './fleet-transport.js'
 
 async function main(ctx: DaemonContext<WatchConfig>): Promise<void> {
   const startedAt = Date.now()
@@ -42,6 +45,24 @@ async function main(ctx: DaemonContext<WatchConfig>): Promise<void> {
       begin: async (generation, plan, actor) =>
         (await switches.begin(SwitchBeginInput.parse({plan, target: {type: 'nixos', source: {generation}}}), {role: 'operator', actor})).id,
     },
+  })
+
+  // The fleet was approved when it was proposed or voted on: its switches run as watch, never re-gated.
+  const fleetSwitches: FleetSwitches = {
+    begin: async (target, checks, plan, actor) => (await switches.begin(SwitchBeginInput.parse({plan, target, health_checks: checks}), {role: 'operator', actor})).id,
+    status: (id) => store.get(id)?.status ?? null,
+    rollback: async (id, reason) => {
+      if (store.get(id)?.status === 'probation') await switches.rollback(id, reason, {role: 'operator', actor: 'watch'})
+    },
+  }
+  const fleet = createFleetService({
+    store: createFleetStore(db),
+    ledger: ctx.ledger,
+    log: ctx.log.child({component: 'fleet'}),
+    settings: () => config,
+    gate: createAgentdGate(ctx.paths),
+    transport: createMeshTransport(ctx.paths),
+    switches: fleetSwitches,
   })
 
   const health = async (): Promise<z.input<typeof WatchHealth>> => {
@@ -77,14 +98,16 @@ async function main(ctx: DaemonContext<WatchConfig>): Promise<void> {
   }
   ctx.onReload(reload)
 
-  const server = createRpcServer({daemon: 'watch', version: ctx.version, api: watchApi, handlers: watchHandlers({health, reload, switches, watchers}), auth, log: ctx.log})
+  const server = createRpcServer({daemon: 'watch', version: ctx.version, api: watchApi, handlers: watchHandlers({health, reload, switches, watchers, fleet}), auth, log: ctx.log})
   try {
     await server.listen(ctx.paths.socket('watch'))
     ctx.ready()
     // After listening: a resumed probation's baseline check calls watch's own GET /health.
     await switches.resume()
     watchers.start()
+    const fleetTimer = setInterval(() => void fleet.tick(), 1000)
     if (!ctx.signal.aborted) await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), {once: true}))
+    clearInterval(fleetTimer)
     await watchers.stop()
     await switches.stop()
     await server.close()
