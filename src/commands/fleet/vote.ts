@@ -16,7 +16,7 @@ export default class FleetVote extends OsmodaCommand<FleetProposal> {
 
   async run(): Promise<FleetProposal> {
     const {args, flags} = await this.parse(FleetVote)
-    const proposal = await this.client('watch', watchApi).fleetVote({id: args.id, approve: flags.approve, reason: flags.reason})
+    const proposal = await this.client('watch', watchApi).fleetVote({id: args.id, approve: flags.approve === true, reason: flags.reason})
     this.say(renderFleet(proposal))
     return proposal
   }
