@@ -67,6 +67,9 @@ let gateMode: 'allow' | 'require'
 
 const byId = (peerId: string) => (Object.keys(ID) as Name[]).find((k) => ID[k] === peerId)
 
+let autoVote: 'none' | 'approve_if_healthy'
+let healthy: boolean
+
 function node(name: Name): Node {
   const db = openDatabase(join(dir, `${name}.db`))
   migrate(db, WATCH_MIGRATIONS)
@@ -87,8 +90,19 @@ function node(name: Name): Node {
     },
   }
   const sw = switchDouble(order, name)
-  const config = WatchConfig.parse({probation: {ttlSecs: 60}})
-  const service = createFleetService({store: createFleetStore(db), ledger, log: silentLogger, settings: () => config, gate, transport, switches: sw.api, now: () => now, hostname: () => `host-${name}`})
+  const config = WatchConfig.parse({probation: {ttlSecs: 60}, fleet: {autoVote}})
+  const service = createFleetService({
+    store: createFleetStore(db),
+    ledger,
+    log: silentLogger,
+    settings: () => config,
+    gate,
+    transport,
+    switches: sw.api,
+    now: () => now,
+    hostname: () => `host-${name}`,
+    localHealthy: async () => healthy,
+  })
   return {service, ledger, db, sw, gateCalls}
 }
 
@@ -127,6 +141,8 @@ beforeEach(() => {
   order = []
   meshDown = false
   gateMode = 'allow'
+  autoVote = 'none'
+  healthy = true
   nodes = {A: node('A'), B: node('B'), C: node('C')}
 })
 
@@ -227,6 +243,48 @@ describe('a fleet deploy', () => {
     await tickAll()
     expect([...nodes.A.sw.sessions.values()][0]!.target).toEqual({type: 'nixos', source: {flake: '/srv/fleet#host-A'}})
     expect([...nodes.B.sw.sessions.values()][0]!.target).toEqual({type: 'nixos', source: {flake: '/srv/fleet#host-B'}})
+  })
+})
+
+describe('autoVote', () => {
+  const flake = {type: 'nixos', source: {flake: '/srv/fleet#{hostname}'}}
+  const fresh = () => {
+    for (const n of Object.values(nodes)) {
+      n.db.close()
+      n.ledger.close()
+    }
+    rmSync(dir, {recursive: true, force: true})
+    dir = mkdtempSync(join(tmpdir(), 'osmoda-fleet-'))
+    nodes = {A: node('A'), B: node('B'), C: node('C')}
+  }
+
+  it('approve_if_healthy votes yes for a flake target when local health passes', async () => {
+    autoVote = 'approve_if_healthy'
+    fresh()
+    const p = await propose({target: flake, quorum_percent: 100})
+    await deliver()
+    expect(nodes.A.service.get(p.id).phase).toBe('executing')
+    expect(nodes.B.service.get(p.id).participants.find((x) => x.peer_id === SELF)!.vote).toBe('approve')
+  })
+
+  it('does not vote when local health fails, nor for a commands target', async () => {
+    autoVote = 'approve_if_healthy'
+    healthy = false
+    fresh()
+    const sick = await propose({target: flake, quorum_percent: 100})
+    await deliver()
+    healthy = true
+    const cmds = await propose({quorum_percent: 100})
+    await deliver()
+    expect(nodes.A.service.get(sick.id).phase).toBe('voting')
+    expect(nodes.A.service.get(cmds.id).phase).toBe('voting')
+    expect(nodes.B.service.get(cmds.id).participants.find((x) => x.peer_id === SELF)!.vote).toBeNull()
+  })
+
+  it('"none" never votes by itself', async () => {
+    const p = await propose({target: flake, quorum_percent: 100})
+    await deliver()
+    expect(nodes.A.service.get(p.id).phase).toBe('voting')
   })
 })
 

@@ -45,6 +45,8 @@ export interface FleetServiceDeps {
   now?: () => number
   /** This node's hostname, substituted for `{hostname}` in flake refs. */
   hostname?: () => string
+  /** For `autoVote: approve_if_healthy`: runs the checks (plus osmoda's baseline) here; true when all pass. */
+  localHealthy?: (checks: z.output<typeof HealthCheck>[]) => Promise<boolean>
 }
 
 /** The proposer's own participant entry on its node. */
@@ -236,8 +238,18 @@ export function createFleetService(deps: FleetServiceDeps) {
         created_at: iso(at),
         updated_at: iso(at),
       }
-      deps.store.insert(p, {voting_ends_at: at + message.timeout_secs * 1000})
+      const secret: FleetPrivate = {voting_ends_at: at + message.timeout_secs * 1000}
+      deps.store.insert(p, secret)
       event('fleet.proposed', `peer:${peerId}`, {fleet_id: p.id, plan: p.plan, participants: message.participants.length + 1, quorum_required: p.quorum_required, role: 'participant'})
+      // approve_if_healthy covers flake targets only: a peer's `commands` always waits for this node's operator.
+      if (deps.settings().fleet.autoVote === 'approve_if_healthy' && p.target.type === 'nixos' && deps.localHealthy && (await deps.localHealthy(p.health_checks))) {
+        const me = participant(p, SELF)!
+        me.vote = 'approve'
+        me.voted_at = iso(now())
+        save(p, secret)
+        event('fleet.voted', 'watch', {fleet_id: p.id, peer_id: SELF, approve: true, reason: 'autoVote: approve_if_healthy, local health passed'})
+        await send(peerId, {type: 'fleet_vote', fleet_id: p.id, approve: true, reason: 'autoVote: local health passed'})
+      }
       return {accepted: true}
     }
     const {proposal: p, secret} = load(message.fleet_id)

@@ -1,4 +1,5 @@
 import {createTokenAuth} from '../../lib/rpc/auth.js'
+import {runHealthCheck} from '../../lib/health-checks.js'
 import {createRpcServer} from '../../lib/rpc/server.js'
 import type {DaemonContext, DaemonDefinition, ReloadResult} from '../../lib/daemon/runtime.js'
 import type {z} from 'zod'
@@ -63,6 +64,11 @@ async function main(ctx: DaemonContext<WatchConfig>): Promise<void> {
     gate: createAgentdGate(ctx.paths),
     transport: createMeshTransport(ctx.paths),
     switches: fleetSwitches,
+    localHealthy: async (checks) => {
+      const baseline = createBaselineChecks(ctx.paths, () => config.checkTimeouts)
+      const results = await Promise.all([baseline(), ...checks.map(async (c) => [await runHealthCheck(c, config.checkTimeouts)])])
+      return results.flat().every((r) => r.ok)
+    },
   })
 
   const health = async (): Promise<z.input<typeof WatchHealth>> => {
