@@ -444,6 +444,18 @@ describe('approvals and mesh', () => {
     expect(nodes.B.gateCalls).toHaveLength(1)
   })
 
+  it('a vote mesh cannot deliver is not recorded and can be cast again', async () => {
+    const p = await propose({quorum_percent: 100})
+    await deliver()
+    meshDown = true
+    await expect(vote('B', p.id, true)).rejects.toMatchObject({code: 'DAEMON_UNAVAILABLE'})
+    expect(nodes.B.service.get(p.id).participants.find((x) => x.peer_id === SELF)!.vote).toBeNull()
+    meshDown = false
+    await vote('B', p.id, true)
+    await deliver()
+    expect(nodes.A.service.get(p.id).participants.find((x) => x.peer_id === ID.B)!.vote).toBe('approve')
+  })
+
   it('the proposer does not vote on its own proposal', async () => {
     const p = await propose()
     await expect(vote('A', p.id, true)).rejects.toMatchObject({code: 'CONFLICT'})

@@ -80,6 +80,7 @@ export function createFleetService(deps: FleetServiceDeps) {
   const newId = createIdGenerator({clock: now})
   const log = deps.log
   let busy: Promise<void> = Promise.resolve()
+  let tickWaiting: Promise<void> | null = null
 
   // One transition at a time: inbound messages, routes and the timer never interleave on a proposal.
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -240,7 +241,7 @@ export function createFleetService(deps: FleetServiceDeps) {
       }
       const secret: FleetPrivate = {voting_ends_at: at + message.timeout_secs * 1000}
       deps.store.insert(p, secret)
-      event('fleet.proposed', `peer:${peerId}`, {fleet_id: p.id, plan: p.plan, participants: message.participants.length + 1, quorum_required: p.quorum_required, role: 'participant'})
+      event('fleet.proposed', `peer:${peerId}`, {fleet_id: p.id, plan: p.plan, participants: [peerId, ...message.participants], quorum_required: p.quorum_required, role: 'participant'})
       // approve_if_healthy covers flake targets only: a peer's `commands` always waits for this node's operator.
       if (deps.settings().fleet.autoVote === 'approve_if_healthy' && p.target.type === 'nixos' && deps.localHealthy && (await deps.localHealthy(p.health_checks))) {
         const me = participant(p, SELF)!
@@ -419,6 +420,8 @@ export function createFleetService(deps: FleetServiceDeps) {
         const me = participant(q, SELF)!
         if (q.phase !== 'voting') throw new ConflictError(`fleet proposal ${q.id} is ${q.phase}, not voting`)
         if (me.vote !== null) throw new ConflictError(`this node already voted ${me.vote} on ${q.id}`)
+        // The proposer must hear the vote: if mesh cannot take it, nothing is recorded and the vote can be cast again.
+        await deps.transport.send(q.proposer, {type: 'fleet_vote', fleet_id: q.id, approve: input.approve, ...(input.reason ? {reason: input.reason} : {})})
         me.vote = input.approve ? 'approve' : 'deny'
         me.voted_at = iso(now())
         if (!input.approve) {
@@ -427,7 +430,6 @@ export function createFleetService(deps: FleetServiceDeps) {
         }
         save(q, secret)
         event('fleet.voted', ctx.actor, {fleet_id: q.id, peer_id: SELF, approve: input.approve, ...(input.reason ? {reason: input.reason} : {})})
-        await deps.transport.send(q.proposer, {type: 'fleet_vote', fleet_id: q.id, approve: input.approve, ...(input.reason ? {reason: input.reason} : {})})
         return load(q.id).proposal
       })
     },
@@ -449,9 +451,11 @@ export function createFleetService(deps: FleetServiceDeps) {
 
     inbound: (peerId: string, message: FleetMessage) => serial(() => inbound(peerId, message)),
 
-    /** Advances timers and local switch outcomes; the daemon calls it every second. */
-    tick: () =>
-      serial(async () => {
+    /** Advances timers and local switch outcomes; the daemon calls it every second (a tick already waiting is not queued twice). */
+    tick: () => {
+      if (tickWaiting) return tickWaiting
+      tickWaiting = serial(async () => {
+        tickWaiting = null
         for (const id of deps.store.openIds()) {
           try {
             await tickOne(id)
@@ -459,7 +463,9 @@ export function createFleetService(deps: FleetServiceDeps) {
             log.error('fleet tick failed', {fleet_id: id, error: (error as Error).message})
           }
         }
-      }),
+      })
+      return tickWaiting
+    },
   }
 }
 
