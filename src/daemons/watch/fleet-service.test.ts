@@ -327,6 +327,35 @@ describe('ending without a deploy', () => {
   })
 })
 
+describe('persistence', () => {
+  it('a restarted service continues from the database: voting deadline and executing canary', async () => {
+    const p = await propose({quorum_percent: 100, timeout_secs: 60})
+    await deliver()
+    await vote('B', p.id, true)
+    await vote('C', p.id, true)
+    await deliver()
+    const q = await propose({timeout_secs: 60})
+    // When A's watch restarts (same database, same switches), then its timer picks both up
+    const restarted = createFleetService({
+      store: createFleetStore(nodes.A.db),
+      ledger: nodes.A.ledger,
+      log: silentLogger,
+      settings: () => WatchConfig.parse({probation: {ttlSecs: 60}}),
+      gate: {check: async () => undefined},
+      transport: {send: async (peerId, message) => void queue.push({from: 'A', to: peerId, message})},
+      switches: nodes.A.sw.api,
+      now: () => now,
+    })
+    nodes.A.service = restarted
+    now = T0 + 60_000
+    nodes.A.sw.set('committed')
+    await tickAll()
+    expect(restarted.get(q.id)).toMatchObject({phase: 'aborted', reason: 'timeout'})
+    expect(restarted.get(p.id).phase).toBe('executing')
+    expect(order).toEqual(['A:begin', 'B:begin', 'C:begin'])
+  })
+})
+
 describe('rollback', () => {
   async function allExecuting() {
     const p = await propose({quorum_percent: 100})
