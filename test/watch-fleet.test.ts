@@ -147,6 +147,24 @@ describe('a fleet deploy between two nodes over a relaying mesh', () => {
     expect(relayErrors).toEqual([])
   }, 150_000)
 
+  it("a participant's failed switch rolls the fleet back", async () => {
+    // Given a change that succeeds the first time (the canary on A) and fails the second (B): both nodes share this file system
+    const mark = join(A().env.base, 'once')
+    rmSync(mark, {force: true})
+    const target = {type: 'commands', apply: [{command: '/bin/sh', args: ['-c', `test ! -e ${mark} && echo x > ${mark}`]}], revert: [{command: '/bin/true', args: []}]}
+    const res = await send(A(), 'POST', '/fleet/propose', {plan: 'works once', target, peer_ids: [B_ID], quorum_percent: 100})
+    expect(res.status, res.text).toBe(200)
+    const id = (res.body as FleetProposal).id
+    await until(B(), id, (q) => q.phase === 'voting')
+    expect((await send(B(), 'POST', `/fleet/${id}/vote`, {approve: true})).status).toBe(200)
+    // Then A commits its canary, B's switch fails and reports it, and the fleet ends rolled_back on both
+    const ended = await until(A(), id, (q) => q.phase === 'rolled_back', 90)
+    expect(ended.participants.map((x) => x.status)).toEqual(['committed', 'rolled_back'])
+    expect(ended.reason).toContain(`participant ${B_ID} rolled_back`)
+    expect(await until(B(), id, (q) => q.phase === 'rolled_back')).toMatchObject({phase: 'rolled_back'})
+    expect(fleetEvents(A()).slice(-1)).toEqual(['fleet.rolled_back'])
+  }, 150_000)
+
   it('a deny on B aborts the proposal on A (vetoed)', async () => {
     const res = await send(A(), 'POST', '/fleet/propose', {plan: 'veto me', target: {type: 'commands', apply: [{command: '/bin/true', args: []}], revert: []}, peer_ids: [B_ID], quorum_percent: 100})
     expect(res.status, res.text).toBe(200)
