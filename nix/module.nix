@@ -16,6 +16,7 @@ let
   };
   watchSettings = {
     inherit (cfg) logLevel;
+    fleet = { inherit (cfg.watch.fleet) autoVote; };
   };
   routinesSettings = {
     inherit (cfg) logLevel;
@@ -115,6 +116,11 @@ in
       type = lib.types.bool;
       default = true;
       description = "Run osmoda-watch: SafeSwitch, health-gated system switches that roll back to the exact previous system.";
+    };
+    watch.fleet.autoVote = lib.mkOption {
+      type = lib.types.enum [ "none" "approve_if_healthy" ];
+      default = "none";
+      description = "Fleet proposals from mesh peers: \"approve_if_healthy\" votes yes for flake targets when this node's health passes; commands targets always wait for the local operator.";
     };
     routines.enable = lib.mkOption {
       type = lib.types.bool;

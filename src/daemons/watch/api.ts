@@ -4,6 +4,7 @@ import {HealthBase, IsoTime, limit} from '../../lib/schema/primitives.js'
 import {AbsoluteExecutable, CheckArgs, HealthCheck} from '../../lib/health-checks.js'
 import {ReloadOutput} from '../../lib/daemon/common-api.js'
 import {watcherApi} from './watcher-api.js'
+import {fleetApi} from './fleet-api.js'
 
 const O = ['operator'] as const
 const OA = ['operator', 'agent'] as const
@@ -147,6 +148,7 @@ export const watchApi = {
   switchCommit: route('POST', '/switch/{id}/commit', {input: ById, output: SwitchSession, roles: OA}),
   switchRollback: route('POST', '/switch/{id}/rollback', {input: ById.extend({reason: z.string().max(500).optional().describe('Why the switch is rolled back')}), output: SwitchSession, roles: OA}),
   ...watcherApi,
+  ...fleetApi,
 } as const
 
 /** watch's route table. */

@@ -4,7 +4,7 @@ import {CheckTimeouts} from '../../lib/health-checks.js'
 
 const AbsolutePath = z.string().regex(/^\/[^\0]*$/, 'must be an absolute path').max(4096)
 
-/** `<config>/watch.json`: the SafeSwitch and watcher keys of SPEC §2.3 (fleet keys join with their feature). */
+/** `<config>/watch.json`: the SafeSwitch and watcher keys of SPEC §2.3 and fleet keys of SPEC §2.3. */
 export const WatchConfig = z.strictObject({
   ...SharedConfig,
   systemProfile: AbsolutePath.default('/nix/var/nix/profiles/system').describe('Profile whose generations are managed'),
@@ -41,6 +41,14 @@ export const WatchConfig = z.strictObject({
     })
     .prefault({})
     .describe('Watcher defaults: timer, back-off between ladder steps, restart repeats, stability window, circuit breaker'),
+  fleet: z
+    .strictObject({
+      quorumPercent: z.number().int().min(1).max(100).default(51),
+      timeoutSecs: z.number().int().min(30).max(3600).default(300),
+      autoVote: z.enum(['none', 'approve_if_healthy']).default('none'),
+    })
+    .prefault({})
+    .describe('Fleet deploy defaults: approval share, voting time, automatic votes'),
 })
 
 /** watch's validated config. */

@@ -1,4 +1,5 @@
 import {createTokenAuth} from '../../lib/rpc/auth.js'
+import {runHealthCheck} from '../../lib/health-checks.js'
 import {createRpcServer} from '../../lib/rpc/server.js'
 import type {DaemonContext, DaemonDefinition, ReloadResult} from '../../lib/daemon/runtime.js'
 import type {z} from 'zod'
@@ -13,6 +14,9 @@ import {createSwitchService} from './switch-service.js'
 import {SwitchBeginInput} from './api.js'
 import {createWatcherStore} from './watcher-store.js'
 import {createWatcherService, previousGeneration} from './watcher-service.js'
+import {createFleetStore} from './fleet-store.js'
+import {createFleetService, type FleetSwitches} from './fleet-service.js'
+import {createMeshTransport} from './fleet-transport.js'
 
 async function main(ctx: DaemonContext<WatchConfig>): Promise<void> {
   const startedAt = Date.now()
@@ -41,6 +45,29 @@ async function main(ctx: DaemonContext<WatchConfig>): Promise<void> {
       // The watcher was approved when it was added: its rollback runs as watch itself, never re-gated.
       begin: async (generation, plan, actor) =>
         (await switches.begin(SwitchBeginInput.parse({plan, target: {type: 'nixos', source: {generation}}}), {role: 'operator', actor})).id,
+    },
+  })
+
+  // The fleet was approved when it was proposed or voted on: its switches run as watch, never re-gated.
+  const fleetSwitches: FleetSwitches = {
+    begin: async (target, checks, plan, actor) => (await switches.begin(SwitchBeginInput.parse({plan, target, health_checks: checks}), {role: 'operator', actor})).id,
+    status: (id) => store.get(id)?.status ?? null,
+    rollback: async (id, reason) => {
+      if (store.get(id)?.status === 'probation') await switches.rollback(id, reason, {role: 'operator', actor: 'watch'})
+    },
+  }
+  const fleet = createFleetService({
+    store: createFleetStore(db),
+    ledger: ctx.ledger,
+    log: ctx.log.child({component: 'fleet'}),
+    settings: () => config,
+    gate: createAgentdGate(ctx.paths),
+    transport: createMeshTransport(ctx.paths),
+    switches: fleetSwitches,
+    localHealthy: async (checks) => {
+      const baseline = createBaselineChecks(ctx.paths, () => config.checkTimeouts)
+      const results = await Promise.all([baseline(), ...checks.map(async (c) => [await runHealthCheck(c, config.checkTimeouts)])])
+      return results.flat().every((r) => r.ok)
     },
   })
 
@@ -77,14 +104,16 @@ async function main(ctx: DaemonContext<WatchConfig>): Promise<void> {
   }
   ctx.onReload(reload)
 
-  const server = createRpcServer({daemon: 'watch', version: ctx.version, api: watchApi, handlers: watchHandlers({health, reload, switches, watchers}), auth, log: ctx.log})
+  const server = createRpcServer({daemon: 'watch', version: ctx.version, api: watchApi, handlers: watchHandlers({health, reload, switches, watchers, fleet}), auth, log: ctx.log})
   try {
     await server.listen(ctx.paths.socket('watch'))
     ctx.ready()
     // After listening: a resumed probation's baseline check calls watch's own GET /health.
     await switches.resume()
     watchers.start()
+    const fleetTimer = setInterval(() => void fleet.tick(), 1000)
     if (!ctx.signal.aborted) await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), {once: true}))
+    clearInterval(fleetTimer)
     await watchers.stop()
     await switches.stop()
     await server.close()

@@ -4,6 +4,7 @@ import {ConflictError} from '../../lib/errors.js'
 import type {OsmodaPaths} from '../../lib/paths.js'
 import {ACTIVE_STATUSES, type SwitchSession, type SwitchStatus} from './api.js'
 import {WATCHER_MIGRATION} from './watcher-store.js'
+import {FLEET_MIGRATION} from './fleet-store.js'
 
 // `active` is 1 while a session holds the SafeSwitch slot and NULL otherwise: the partial unique
 // index makes "one session at a time" hold even if two processes opened the same database.
@@ -24,7 +25,7 @@ CREATE INDEX switch_sessions_status ON switch_sessions(status, id);
  * watch's database, `<state>/watch/watch.db`. Each feature (switches, watchers, fleet) appends its
  * migration here; a migration runs once, in order, by `PRAGMA user_version`.
  */
-export const WATCH_MIGRATIONS: readonly string[] = [SWITCH_MIGRATION, WATCHER_MIGRATION]
+export const WATCH_MIGRATIONS: readonly string[] = [SWITCH_MIGRATION, WATCHER_MIGRATION, FLEET_MIGRATION]
 
 /** Opens (creating and migrating) watch's database. */
 export function openWatchDb(paths: OsmodaPaths): Db {

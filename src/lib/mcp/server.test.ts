@@ -73,6 +73,10 @@ describe('osmoda MCP server: tools/list', () => {
       routine_trigger: '',
       watcher_add: '',
       watcher_list: 'R I',
+      fleet_propose: 'D W',
+      fleet_status: 'R I',
+      fleet_vote: 'W',
+      fleet_rollback: 'D W',
     }
     const listed = await connect({role: 'operator'})
     const operatorTools = (await listed.client.listTools()).tools

@@ -1,5 +1,6 @@
 import {watchApi, type SwitchSession} from '../../../daemons/watch/api.js'
 import type {Watcher} from '../../../daemons/watch/watcher-api.js'
+import type {FleetProposal} from '../../../daemons/watch/fleet-api.js'
 import {defineTool, type AnyTool} from '../define-tool.js'
 
 const READ_ONLY = {readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false} as const
@@ -122,5 +123,83 @@ export const watcherList = defineTool({
   run: (clients, args) => clients.watch.watcherList(args),
 })
 
-/** The watch toolset (SafeSwitch and watchers). */
-export const WATCH_TOOLS: readonly AnyTool[] = [safeSwitchBegin, safeSwitchStatus, safeSwitchCommit, safeSwitchRollback, safeSwitchList, watcherAdd, watcherList]
+const fleetLine = (p: FleetProposal): string => {
+  const votes = p.participants.map((x) => `${x.peer_id.slice(0, 8)}:${x.vote ?? 'pending'}/${x.status}`).join(', ')
+  return `${p.id} ${p.role} ${p.phase}${p.reason ? ` (${p.reason.slice(0, 200)})` : ''}; quorum ${p.participants.filter((x) => x.vote === 'approve').length}/${p.quorum_required}; ${votes}`
+}
+
+/** fleet_propose: a quorum deploy across mesh peers (watch POST /fleet/propose). */
+export const fleetPropose = defineTool({
+  name: 'fleet_propose',
+  title: 'Propose a fleet deploy',
+  description:
+    'Proposes one change to this node and the given mesh peers: each peer\'s operator (or agent, with approval) votes; when ' +
+    'quorum_required = max(1, ceil(n × quorum_percent / 100)) participants approve (this node approves implicitly), this node runs its ' +
+    'own SafeSwitch first as the canary, then every approving peer runs theirs; any rollback or failure rolls back every node still in ' +
+    'probation. The target must be node-independent: {"type":"nixos","source":{"flake":"ref#{hostname}"}} ({hostname} is replaced ' +
+    'per node) or {"type":"commands","apply":[…],"revert":[…]}. Voting ends after timeout_secs. Follow it with fleet_status. Always ' +
+    'needs the operator\'s approval: on APPROVAL_REQUIRED ask them, then repeat the call with approval_id.',
+  toolset: 'watch',
+  route: watchApi.fleetPropose,
+  annotations: {readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true},
+  summarize: (p) => `${fleetLine(p)}; follow it with fleet_status ${p.id}`,
+  run: (clients, args) => clients.watch.fleetPropose(args),
+})
+
+/** fleet_status: one proposal (watch GET /fleet/{id}). */
+export const fleetStatus = defineTool({
+  name: 'fleet_status',
+  title: 'Fleet deploy status',
+  description:
+    'One fleet proposal: phase (voting, executing, committed, rolled_back, aborted), this node\'s role, the quorum, and every ' +
+    'participant\'s vote, status and switch id. It changes nothing.',
+  toolset: 'watch',
+  route: watchApi.fleetGet,
+  annotations: READ_ONLY,
+  summarize: fleetLine,
+  run: (clients, args) => clients.watch.fleetGet(args),
+})
+
+/** fleet_vote: this node's vote on a peer's proposal (watch POST /fleet/{id}/vote). */
+export const fleetVote = defineTool({
+  name: 'fleet_vote',
+  title: 'Vote on a fleet deploy',
+  description:
+    'Votes on a fleet proposal that another node sent here; the vote goes to the proposer. approve=true lets the change run on this ' +
+    'node after the canary and needs the operator\'s approval (on APPROVAL_REQUIRED ask them, then repeat with approval_id); ' +
+    'approve=false vetoes at once.',
+  toolset: 'watch',
+  route: watchApi.fleetVote,
+  annotations: {readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true},
+  summarize: fleetLine,
+  run: (clients, args) => clients.watch.fleetVote(args),
+})
+
+/** fleet_rollback: roll an executing fleet deploy back (watch POST /fleet/{id}/rollback). */
+export const fleetRollback = defineTool({
+  name: 'fleet_rollback',
+  title: 'Roll back a fleet deploy',
+  description:
+    'Rolls back an executing fleet deploy: on the proposer every node still in probation is told to roll back; on a participant this ' +
+    'node rolls back and reports it, which rolls the whole fleet back.',
+  toolset: 'watch',
+  route: watchApi.fleetRollback,
+  annotations: {readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true},
+  summarize: fleetLine,
+  run: (clients, args) => clients.watch.fleetRollback(args),
+})
+
+/** The watch toolset (SafeSwitch, watchers, fleet). */
+export const WATCH_TOOLS: readonly AnyTool[] = [
+  safeSwitchBegin,
+  safeSwitchStatus,
+  safeSwitchCommit,
+  safeSwitchRollback,
+  safeSwitchList,
+  watcherAdd,
+  watcherList,
+  fleetPropose,
+  fleetStatus,
+  fleetVote,
+  fleetRollback,
+]
