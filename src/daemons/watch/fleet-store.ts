@@ -1,5 +1,6 @@
 import type {Db} from '../../lib/db/open.js'
 import type {FleetPhase, FleetProposal} from './fleet-api.js'
+import {pageJsonRows} from '../../lib/db/page.js'
 
 /** Fleet proposals (appended to WATCH_MIGRATIONS in store.ts). */
 export const FLEET_MIGRATION = `
@@ -42,20 +43,8 @@ export function createFleetStore(db: Db) {
     openIds: (): string[] => open.all().map((r) => r.id),
     /** Newest first; `cursor` is the last id of the previous page. */
     list(filter: {phase?: FleetPhase; limit: number; cursor?: string}): {proposals: FleetProposal[]; next_cursor: string | null} {
-      const where: string[] = []
-      const args: unknown[] = []
-      if (filter.phase) {
-        where.push('phase = ?')
-        args.push(filter.phase)
-      }
-      if (filter.cursor) {
-        where.push('id < ?')
-        args.push(filter.cursor)
-      }
-      const sql = `SELECT id, proposal FROM fleet_proposals ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`
-      const rows = db.prepare<unknown[], {id: string; proposal: string}>(sql).all(...args, filter.limit + 1)
-      const page = rows.slice(0, filter.limit)
-      return {proposals: page.map((r) => JSON.parse(r.proposal) as FleetProposal), next_cursor: rows.length > filter.limit ? (page.at(-1)?.id ?? null) : null}
+      const page = pageJsonRows<FleetProposal>(db, {table: 'fleet_proposals', column: 'proposal', filter: {phase: filter.phase}, cursor: filter.cursor, limit: filter.limit})
+      return {proposals: page.items, next_cursor: page.next_cursor}
     },
   }
 }

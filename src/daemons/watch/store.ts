@@ -5,6 +5,7 @@ import type {OsmodaPaths} from '../../lib/paths.js'
 import {ACTIVE_STATUSES, type SwitchSession, type SwitchStatus} from './api.js'
 import {WATCHER_MIGRATION} from './watcher-store.js'
 import {FLEET_MIGRATION} from './fleet-store.js'
+import {pageJsonRows} from '../../lib/db/page.js'
 
 // `active` is 1 while a session holds the SafeSwitch slot and NULL otherwise: the partial unique
 // index makes "one session at a time" hold even if two processes opened the same database.
@@ -88,20 +89,8 @@ export function createSwitchStore(db: Db) {
     },
     /** Newest first; `cursor` is the last id of the previous page. */
     list(filter: {status?: SwitchStatus; limit: number; cursor?: string}): {switches: SwitchSession[]; next_cursor: string | null} {
-      const where: string[] = []
-      const args: unknown[] = []
-      if (filter.status) {
-        where.push('status = ?')
-        args.push(filter.status)
-      }
-      if (filter.cursor) {
-        where.push('id < ?')
-        args.push(filter.cursor)
-      }
-      const sql = `SELECT id, session FROM switch_sessions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`
-      const rows = db.prepare<unknown[], {id: string; session: string}>(sql).all(...args, filter.limit + 1)
-      const page = rows.slice(0, filter.limit)
-      return {switches: page.map((r) => JSON.parse(r.session) as SwitchSession), next_cursor: rows.length > filter.limit ? (page.at(-1)?.id ?? null) : null}
+      const page = pageJsonRows<SwitchSession>(db, {table: 'switch_sessions', column: 'session', filter: {status: filter.status}, cursor: filter.cursor, limit: filter.limit})
+      return {switches: page.items, next_cursor: page.next_cursor}
     },
   }
 }
