@@ -21,7 +21,7 @@ export default tseslint.config(
   },
   {
     // Tests parse arbitrary JSON from the CLI and daemons; `any` keeps those assertions readable.
-    files: ['test/**/*.ts', 'src/**/*.test.ts'],
+    files: ['test/**/*.ts', 'test/**/*.tsx', 'src/**/*.test.ts', 'src/**/*.test.tsx'],
     rules: {'@typescript-eslint/no-explicit-any': 'off'},
   },
 )
