@@ -48,6 +48,9 @@ export const SolChainParams = z.strictObject({
   recent_blockhash: z.string().regex(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/, 'expected a base58 blockhash').describe('A recent blockhash (from getLatestBlockhash); the transaction expires with it'),
   compute_unit_limit: z.number().int().min(1).max(1_400_000).optional().describe('ComputeBudget SetComputeUnitLimit (default from feeDefaults: 200000)'),
   compute_unit_price_micro_lamports: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional().describe('ComputeBudget SetComputeUnitPrice in micro-lamports per unit (default 0: no priority fee)'),
+  decimals: z.number().int().min(0).max(255).optional().describe("The mint's decimals (SPL token transfers: required; TransferChecked fails on-chain if wrong)"),
+  token_program: z.string().max(64).optional().describe('SPL token transfers: TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA (default) or Token-2022 TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb'),
+  create_ata: z.boolean().optional().describe("SPL token transfers: prepend CreateIdempotent for the recipient's associated token account (rent reported in rent_lamports; default false)"),
 })
 
 const ChainParams = z.union([EthChainParams, SolChainParams])
@@ -74,12 +77,12 @@ const TxOutput = z.object({
 /** POST /wallet/build-tx: tool `wallet_build_tx`. */
 export const BuildTxInput = z.strictObject({
   wallet_id: WalletId.describe('The signing wallet'),
-  tx_type: z.enum(['transfer', 'token_transfer', 'contract_call']).describe('transfer: native coin; token_transfer: ERC-20 transfer(to, value) sent to `token`; contract_call: arbitrary `data` to `to`'),
+  tx_type: z.enum(['transfer', 'token_transfer', 'contract_call']).describe('transfer: native coin; token_transfer: ERC-20 transfer(to, value) sent to `token`, or on Solana SPL TransferChecked of mint `token` between the associated token accounts of the wallet and `to`; contract_call (Ethereum): arbitrary `data` to `to`'),
   to: Address.describe('Recipient (transfer, token_transfer) or contract (contract_call); 0x lowercase or EIP-55'),
   value: BaseUnits.describe('Amount in base units (wei / token units) as a decimal integer string; 0 allowed'),
-  token: Address.optional().describe('ERC-20 contract (token_transfer only)'),
+  token: Address.optional().describe('ERC-20 contract or SPL mint (token_transfer only)'),
   data: HexData(24 * 1024).optional().describe('0x call data ≤ 24 KiB (contract_call only)'),
-  chain_params: ChainParams.describe('Ethereum: chain_id and nonce (required), optional fee fields, gas_limit, access_list. Solana: recent_blockhash (required), compute_unit_limit, compute_unit_price_micro_lamports'),
+  chain_params: ChainParams.describe('Ethereum: chain_id and nonce (required), optional fee fields, gas_limit, access_list. Solana: recent_blockhash (required), compute_unit_limit, compute_unit_price_micro_lamports; SPL tokens also decimals (required), token_program, create_ata'),
   approval_id: ApprovalIdInput,
 })
 
@@ -88,8 +91,8 @@ export const SendInput = z.strictObject({
   wallet_id: WalletId.describe('The signing wallet'),
   to: Address.describe('Recipient address'),
   amount: z.string().regex(/^\d{1,30}(\.\d{1,18})?$/, 'expected a decimal amount in whole units, e.g. "0.05"').describe('Amount in whole units (ETH, or token units with chain_params.decimals)'),
-  token: Address.optional().describe('ERC-20 contract to transfer instead of the native coin'),
-  chain_params: ChainParams.describe('Ethereum: chain_id and nonce (required), fee fields, decimals for tokens. Solana: recent_blockhash (required), compute budget fields'),
+  token: Address.optional().describe('ERC-20 contract or SPL mint to transfer instead of the native coin'),
+  chain_params: ChainParams.describe('Ethereum: chain_id and nonce (required), fee fields, decimals for tokens. Solana: recent_blockhash (required), compute budget fields; SPL tokens also decimals, token_program, create_ata'),
   approval_id: ApprovalIdInput,
 })
 

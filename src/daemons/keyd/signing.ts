@@ -100,12 +100,15 @@ export function createSigning(service: KeydService, settings: () => KeydConfig) 
     buildTx: (input: BuildInput, ctx: Ctx) => buildTx(input, ctx, 'build_tx'),
     /** wallet_send: whole units → base units (18 decimals for ETH, 9 for SOL, chain_params.decimals for tokens), then as build-tx. */
     async send(input: z.output<typeof SendInput>, ctx: Ctx) {
-      const native = service.requireWallet(input.wallet_id).chain === 'solana' ? 9 : 18
+      const solana = service.requireWallet(input.wallet_id).chain === 'solana'
+      const native = solana ? 9 : 18
       const decimals = input.token === undefined ? native : 'decimals' in input.chain_params ? input.chain_params.decimals : undefined
       if (decimals === undefined) throw new UsageError('sending a token needs chain_params.decimals', {details: ['chain_params.decimals: required with token']})
       const {amount, approval_id: approvalId, ...rest} = input
       const gateBody = {...rest, amount}
-      const {decimals: _unused, ...chainParams} = rest.chain_params as EthParams
+      // TransferChecked carries the mint's decimals, so Solana keeps them; an EVM transaction has no such field.
+      const {decimals: _unused, ...ethChainParams} = rest.chain_params as EthParams
+      const chainParams = solana ? rest.chain_params : ethChainParams
       const value = wholeToBaseUnits(amount, decimals).toString()
       return buildTx({...rest, chain_params: chainParams, tx_type: input.token === undefined ? 'transfer' : 'token_transfer', value, approval_id: approvalId}, ctx, 'send', gateBody)
     },

@@ -16,7 +16,7 @@ describe('Solana encoding', () => {
     expect(base58Encode(COMPUTE_BUDGET_PROGRAM)).toBe('ComputeBudget111111111111111111111111111111')
   })
 
-  it('lays out a transfer with compute budget as a legacy message', () => {
+  it('lays out a transfer with compute budget as a legacy message (accounts before programs, programs in first use)', () => {
     // Given two addresses and a blockhash
     const from = new Uint8Array(32).fill(1)
     const to = new Uint8Array(32).fill(2)
@@ -27,11 +27,11 @@ describe('Solana encoding', () => {
     expect(hex(m.subarray(0, 4))).toBe('01000204')
     expect(m.subarray(4, 36)).toEqual(from)
     expect(m.subarray(36, 68)).toEqual(to)
-    expect(m.subarray(68, 100)).toEqual(new Uint8Array(32))
-    expect(m.subarray(100, 132)).toEqual(COMPUTE_BUDGET_PROGRAM)
+    expect(m.subarray(68, 100)).toEqual(COMPUTE_BUDGET_PROGRAM)
+    expect(m.subarray(100, 132)).toEqual(new Uint8Array(32))
     expect(m.subarray(132, 164)).toEqual(blockhash)
     const rest = hex(m.subarray(164))
-    expect(rest).toBe(['03', '03 00 05 02400d0300', '03 00 09 03 0500000000000000', '02 02 0001 0c 02000000 00ca9a3b00000000'].join('').replace(/ /g, ''))
+    expect(rest).toBe(['03', '02 00 05 02400d0300', '02 00 09 03 0500000000000000', '03 02 0001 0c 02000000 00ca9a3b00000000'].join('').replace(/ /g, ''))
   })
 
   it('signs a transaction whose signature verifies over the message', () => {
@@ -72,5 +72,14 @@ describe('Solana encoding', () => {
   it('round-trips a generated address', () => {
     const address = addressOf('solana', generateSecret('solana'))
     expect(base58Decode(address)).toHaveLength(32)
+  })
+})
+
+describe('Solana size limit', () => {
+  it("refuses a transaction over Solana's 1232-byte packet and accepts one at the limit", () => {
+    const signature = new Uint8Array(64)
+    // 1 (count) + 64 (signature) + message
+    expect(solTransaction(signature, new Uint8Array(1232 - 65))).toHaveLength(1232)
+    expect(() => solTransaction(signature, new Uint8Array(1232 - 64))).toThrow(expect.objectContaining({code: 'VALIDATION_FAILED', message: expect.stringContaining('1233 bytes')}))
   })
 })

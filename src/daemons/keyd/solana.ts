@@ -33,49 +33,101 @@ export function compactU16(n: number): Uint8Array {
   }
 }
 
-const u32le = (n: number) => {
+/** One account an instruction touches. */
+export interface AccountMeta {
+  pubkey: Uint8Array
+  signer: boolean
+  writable: boolean
+}
+
+/** An instruction before compilation: its program, accounts in the program's order, and data. */
+export interface Instruction {
+  programId: Uint8Array
+  accounts: AccountMeta[]
+  data: Uint8Array
+}
+
+/** The ComputeBudget fields every Solana build accepts. */
+export interface ComputeBudget {
+  computeUnitLimit?: number
+  computeUnitPriceMicroLamports?: bigint
+}
+
+export const u32le = (n: number) => {
   const b = new Uint8Array(4)
   new DataView(b.buffer).setUint32(0, n, true)
   return b
 }
-const u64le = (n: bigint) => {
+export const u64le = (n: bigint) => {
+  if (n < 0n || n >= 1n << 64n) throw new UsageError('value overflows u64', {details: ['value: overflows u64']})
   const b = new Uint8Array(8)
   new DataView(b.buffer).setBigUint64(0, n, true)
   return b
 }
 
+/** SetComputeUnitLimit / SetComputeUnitPrice, when given (they go first in a transaction). */
+export function computeBudgetInstructions(budget: ComputeBudget): Instruction[] {
+  const out: Instruction[] = []
+  if (budget.computeUnitLimit !== undefined) out.push({programId: COMPUTE_BUDGET_PROGRAM, accounts: [], data: concatBytes([Uint8Array.of(2), u32le(budget.computeUnitLimit)])})
+  if (budget.computeUnitPriceMicroLamports !== undefined) out.push({programId: COMPUTE_BUDGET_PROGRAM, accounts: [], data: concatBytes([Uint8Array.of(3), u64le(budget.computeUnitPriceMicroLamports)])})
+  return out
+}
+
+/**
+ * Compiles a legacy message. Accounts are merged by key (signer and writable flags OR-ed) and laid
+ * out in the four groups the header describes: writable signers (the fee payer first), read-only
+ * signers, writable non-signers, read-only non-signers; inside a group, first appearance wins,
+ * instruction accounts before program ids.
+ */
+export function compileLegacyMessage(feePayer: Uint8Array, instructions: Instruction[], recentBlockhash: Uint8Array): Uint8Array {
+  const metas = new Map<string, AccountMeta>()
+  const add = (m: AccountMeta) => {
+    const key = Buffer.from(m.pubkey).toString('hex')
+    const seen = metas.get(key)
+    if (seen) {
+      seen.signer ||= m.signer
+      seen.writable ||= m.writable
+    } else metas.set(key, {...m})
+  }
+  add({pubkey: feePayer, signer: true, writable: true})
+  for (const ix of instructions) for (const a of ix.accounts) add(a)
+  for (const ix of instructions) add({pubkey: ix.programId, signer: false, writable: false})
+  const all = [...metas.values()]
+  const group = (signer: boolean, writable: boolean) => all.filter((m) => m.signer === signer && m.writable === writable)
+  const ordered = [...group(true, true), ...group(true, false), ...group(false, true), ...group(false, false)]
+  const index = new Map(ordered.map((m, i) => [Buffer.from(m.pubkey).toString('hex'), i]))
+  const at = (key: Uint8Array) => index.get(Buffer.from(key).toString('hex')) as number
+  const compiled = instructions.map((ix) =>
+    concatBytes([Uint8Array.of(at(ix.programId)), compactU16(ix.accounts.length), Uint8Array.from(ix.accounts.map((a) => at(a.pubkey))), compactU16(ix.data.length), ix.data]),
+  )
+  const signers = group(true, true).length + group(true, false).length
+  return concatBytes([
+    Uint8Array.of(signers, group(true, false).length, group(false, false).length),
+    compactU16(ordered.length),
+    ...ordered.map((m) => m.pubkey),
+    recentBlockhash,
+    compactU16(compiled.length),
+    ...compiled,
+  ])
+}
+
 /** A native SOL transfer, optionally preceded by ComputeBudget instructions. */
-export interface SolTransfer {
+export interface SolTransfer extends ComputeBudget {
   from: Uint8Array
   to: Uint8Array
   lamports: bigint
   recentBlockhash: Uint8Array
-  computeUnitLimit?: number
-  computeUnitPriceMicroLamports?: bigint
 }
 
-/**
- * The legacy message: header [1 signer, 0 read-only signers, N read-only programs], accounts
- * [from (signer, writable), to (writable), System, ComputeBudget?], the blockhash, then
- * SetComputeUnitLimit / SetComputeUnitPrice (when given) and System Transfer.
- */
+/** ComputeBudget instructions (when given), then System Transfer (instruction 2, u64 lamports). */
 export function solTransferMessage(t: SolTransfer): Uint8Array {
   if (t.lamports >= 1n << 64n) throw new UsageError('value overflows u64 lamports', {details: ['value: overflows u64']})
-  const budget = t.computeUnitLimit !== undefined || t.computeUnitPriceMicroLamports !== undefined
-  const accounts = budget ? [t.from, t.to, SYSTEM_PROGRAM, COMPUTE_BUDGET_PROGRAM] : [t.from, t.to, SYSTEM_PROGRAM]
-  const instruction = (program: number, accountIdx: number[], data: Uint8Array) => concatBytes([Uint8Array.of(program), compactU16(accountIdx.length), Uint8Array.from(accountIdx), compactU16(data.length), data])
-  const instructions: Uint8Array[] = []
-  if (t.computeUnitLimit !== undefined) instructions.push(instruction(3, [], concatBytes([Uint8Array.of(2), u32le(t.computeUnitLimit)])))
-  if (t.computeUnitPriceMicroLamports !== undefined) instructions.push(instruction(3, [], concatBytes([Uint8Array.of(3), u64le(t.computeUnitPriceMicroLamports)])))
-  instructions.push(instruction(2, [0, 1], concatBytes([u32le(2), u64le(t.lamports)])))
-  return concatBytes([
-    Uint8Array.of(1, 0, accounts.length - 2),
-    compactU16(accounts.length),
-    ...accounts,
-    t.recentBlockhash,
-    compactU16(instructions.length),
-    ...instructions,
-  ])
+  const transfer: Instruction = {
+    programId: SYSTEM_PROGRAM,
+    accounts: [{pubkey: t.from, signer: true, writable: true}, {pubkey: t.to, signer: false, writable: true}],
+    data: concatBytes([u32le(2), u64le(t.lamports)]),
+  }
+  return compileLegacyMessage(t.from, [...computeBudgetInstructions(t), transfer], t.recentBlockhash)
 }
 
 /** The wire transaction: compact-u16 signature count, the signatures, the message. */
