@@ -11,6 +11,7 @@ export default class WalletBuildTx extends OsmodaCommand<Result> {
   static override examples = [
     '<%= config.bin %> <%= command.id %> --wallet wal_01JDX8Q4S1T6V0W7Y2Z3A4B5C6 --type transfer --to 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed --value 50000000000000000 --chain-param chain_id=1 --chain-param nonce=7',
     '<%= config.bin %> <%= command.id %> --wallet wal_… --type contract_call --to 0x… --value 0 --data 0xa9059cbb… --chain-param chain_id=8453 --chain-param nonce=2 --json',
+    '<%= config.bin %> <%= command.id %> --wallet wal_… --type token_transfer --to <recipient base58> --token EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v --value 750000 --chain-param recent_blockhash=<base58> --chain-param decimals=6 --chain-param create_ata=true',
   ]
   static override flags = {
     wallet: Flags.string({required: true, description: 'Wallet id (wal_…)'}),
@@ -19,7 +20,7 @@ export default class WalletBuildTx extends OsmodaCommand<Result> {
     value: Flags.string({required: true, description: 'Amount in base units (wei / token units)'}),
     token: Flags.string({description: 'ERC-20 contract (token_transfer)'}),
     data: Flags.string({description: '0x call data (contract_call, ≤ 24 KiB)'}),
-    'chain-param': Flags.string({multiple: true, required: true, description: 'key=value: chain_id and nonce (required), max_fee_per_gas, max_priority_fee_per_gas, gas_limit, access_list (JSON)'}),
+    'chain-param': Flags.string({multiple: true, required: true, description: 'key=value. Ethereum: chain_id and nonce (required), max_fee_per_gas, max_priority_fee_per_gas, gas_limit, access_list (JSON). Solana: recent_blockhash (required), compute_unit_limit, compute_unit_price_micro_lamports; SPL tokens: decimals (required), token_program, create_ata=true|false'}),
   }
 
   async run(): Promise<Result> {

@@ -1,9 +1,14 @@
 import {readFileSync} from 'node:fs'
 import {UsageError} from '../errors.js'
 
-const INTEGER_PARAMS = new Set(['chain_id', 'nonce', 'gas_limit', 'decimals'])
+const INTEGER_PARAMS = new Set(['chain_id', 'nonce', 'gas_limit', 'decimals', 'compute_unit_limit', 'compute_unit_price_micro_lamports'])
+const BOOLEAN_PARAMS = new Set(['create_ata'])
 
-/** Parses repeated `--chain-param k=v` into keyd's `chain_params` (integers for chain_id, nonce, gas_limit, decimals). */
+/**
+ * Parses repeated `--chain-param k=v` into keyd's `chain_params`: integers for chain_id, nonce,
+ * gas_limit, decimals and the Solana compute budget; true/false for create_ata; JSON for
+ * access_list; strings otherwise (fees in base units, recent_blockhash, token_program).
+ */
 export function parseChainParams(pairs: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   for (const pair of pairs) {
@@ -15,6 +20,9 @@ export function parseChainParams(pairs: readonly string[]): Record<string, unkno
     else if (INTEGER_PARAMS.has(key)) {
       if (!/^-?[0-9]{1,16}$/.test(value)) throw new UsageError(`--chain-param ${key} must be an integer, got ${JSON.stringify(value)}`)
       out[key] = Number(value)
+    } else if (BOOLEAN_PARAMS.has(key)) {
+      if (value !== 'true' && value !== 'false') throw new UsageError(`--chain-param ${key} must be true or false, got ${JSON.stringify(value)}`)
+      out[key] = value === 'true'
     } else out[key] = value
   }
   return out
