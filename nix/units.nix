@@ -102,6 +102,8 @@ in
     serviceConfig = common // strict // noCaps // {
       User = "osmoda-egress";
       Group = "osmoda";
+      # The proxy socket is handed to the sandboxes' group.
+      SupplementaryGroups = [ "osmoda-sandbox" ];
       ProtectHome = true;
       PrivateTmp = true;
       PrivateDevices = true;
