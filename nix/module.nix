@@ -1,315 +1,157 @@
-# services.osmoda: the daemons of this release as systemd units (SPEC §6). Each daemon reads
-# /etc/osmoda/<name>.json written from its options; `osmoda-init` prepares tokens and keys first.
+# services.osmoda (SPEC §6): one osmoda-<name>.service per enabled daemon running
+# `osmoda daemon <name>`, each reading /etc/osmoda/<name>.json rendered from its options
+# (options/, settings.nix), the accounts of SPEC §1.2 and the shared directories.
 { config, lib, pkgs, ... }:
 
 let
   cfg = config.services.osmoda;
   osmoda = "${cfg.package}/bin/osmoda";
-  agentdSettings = {
-    inherit (cfg) logLevel;
-    ledger = { inherit (cfg.agentd.ledger) checkpointEveryEvents checkpointEverySecs; };
-    backup = { inherit (cfg.agentd.backup) dir retentionDays keepMin timeoutSecs; };
-  };
-  egressSettings = {
-    inherit (cfg) logLevel;
-    inherit (cfg.egress) listenPort defaultAllow allowedPorts allowPrivateCidrs;
-  };
-  watchSettings = {
-    inherit (cfg) logLevel;
-    fleet = { inherit (cfg.watch.fleet) autoVote; };
-  };
-  routinesSettings = {
-    inherit (cfg) logLevel;
-  };
-  keydSettings = {
-    inherit (cfg) logLevel;
-    inherit (cfg.keyd) policyMutable;
-  };
+  render = import ./settings.nix { inherit lib; };
+  perUnit = import ./units.nix { inherit cfg; };
+  daemons = [ "agentd" "keyd" "watch" "routines" "mesh" "mcpd" "teachd" "voice" "egress" "gateway" ];
+  # A daemon gets a unit when enabled and built into this release.
+  running = builtins.filter (n: cfg.${n}.enable && !(builtins.elem n cfg.pendingDaemons)) daemons;
+  enabledPending = builtins.filter (n: cfg.${n}.enable && builtins.elem n cfg.pendingDaemons) daemons;
+  settingsFile = name: pkgs.writeText "osmoda-${name}.json" (builtins.toJSON (render.settingsFor name cfg));
+  forRunning = f: builtins.listToAttrs (map (n: { name = f.name n; value = f.value n; }) running);
+  isLoopback = a: a == "127.0.0.1" || a == "::1" || a == "localhost";
 
-  # One daemon as a notify-type unit with the settings every daemon shares: readiness through
-  # systemd-notify (Node has no AF_UNIX datagram sockets), SIGHUP reload, restart back-off, its own
-  # 0700 state directory, a small young generation (see DAEMON_NODE_FLAGS). `after` lists the
-  # daemons it talks to; `extra` adds or overrides serviceConfig keys (users, hardening).
-  daemonService = name: { description, after ? [ ], extra ? { } }: {
-    inherit description;
-    wantedBy = [ "osmoda.target" ];
-    partOf = [ "osmoda.target" ];
-    after = [ "osmoda-init.service" ] ++ after;
-    wants = after;
-    requires = [ "osmoda-init.service" ];
-    reloadTriggers = [ config.environment.etc."osmoda/${name}.json".source ];
-    path = with pkgs; [ util-linux coreutils systemd ];
-    environment.NODE_OPTIONS = "--max-semi-space-size=2";
-    serviceConfig = {
-      Type = "notify";
-      NotifyAccess = "all";
-      ExecStart = "${osmoda} daemon ${name}";
-      ExecReload = "${pkgs.coreutils}/bin/kill -HUP $MAINPID";
-      Restart = "on-failure";
-      RestartSec = 2;
-      RestartSteps = 5;
-      RestartMaxDelaySec = 60;
-      TimeoutStopSec = 10;
-      UMask = "0077";
-      LimitCORE = 0;
-      StateDirectory = "osmoda/${name}";
-      StateDirectoryMode = "0700";
-    } // extra;
-  };
+  # What every daemon unit shares (SPEC §6): readiness through systemd-notify (Node has no AF_UNIX
+  # datagram sockets), SIGHUP reload, restart back-off, its own 0700 state directory, the shared
+  # groups (ledger files may be created by any daemon user), and a reload when its JSON changes.
+  daemonService = name:
+    let unit = perUnit.${name}; after = (unit.after or [ ]) ++ lib.optional (name != "agentd") "osmoda-agentd.service";
+    in {
+      inherit (unit) description;
+      wantedBy = [ "osmoda.target" ];
+      partOf = [ "osmoda.target" ];
+      after = [ "osmoda-init.service" ] ++ after;
+      wants = after ++ (unit.wants or [ ]);
+      requires = [ "osmoda-init.service" ];
+      reloadTriggers = [ (settingsFile name) ];
+      path = with pkgs; [ bubblewrap util-linux nix systemd iproute2 coreutils ]
+        ++ lib.optionals (name == "voice") [ sox espeak-ng ];
+      environment.NODE_OPTIONS = "--max-semi-space-size=2";
+      serviceConfig = {
+        Type = "notify";
+        NotifyAccess = "all";
+        ExecStart = "${osmoda} daemon ${name}";
+        ExecReload = "${pkgs.coreutils}/bin/kill -HUP $MAINPID";
+        Restart = "on-failure";
+        RestartSec = 2;
+        RestartSteps = 5;
+        RestartMaxDelaySec = 60;
+        TimeoutStopSec = 10;
+        UMask = "0077";
+        LimitCORE = 0;
+        StateDirectory = "osmoda/${name}";
+        StateDirectoryMode = "0700";
+        SupplementaryGroups = [ "osmoda" "osmoda-daemons" ] ++ (unit.serviceConfig.SupplementaryGroups or [ ]);
+      } // builtins.removeAttrs unit.serviceConfig [ "SupplementaryGroups" ];
+    };
+
+  systemUser = group: extraGroups: description: { isSystemUser = true; inherit group extraGroups description; };
 in
 {
-  options.services.osmoda = {
-    enable = lib.mkEnableOption "osmoda, the AI-native server platform";
-    package = lib.mkOption {
-      type = lib.types.package;
-      default = pkgs.osmoda or (pkgs.callPackage ./package.nix { });
-      defaultText = lib.literalExpression "pkgs.osmoda";
-      description = "The osmoda package.";
-    };
-    logLevel = lib.mkOption {
-      type = lib.types.enum [ "debug" "info" "warn" "error" ];
-      default = "info";
-      description = "Log level of every daemon (JSON lines on stderr, in the journal).";
-    };
-    agentd.ledger.checkpointEveryEvents = lib.mkOption {
-      type = lib.types.ints.positive;
-      default = 256;
-      description = "Sign a ledger checkpoint after this many new events.";
-    };
-    agentd.ledger.checkpointEverySecs = lib.mkOption {
-      type = lib.types.ints.positive;
-      default = 60;
-      description = "Sign a ledger checkpoint at least this often when there are new events.";
-    };
-    agentd.backup.enable = lib.mkOption {
-      type = lib.types.bool;
-      default = true;
-      description = "Run `osmoda backup create` on a schedule (osmoda-backup.timer).";
-    };
-    agentd.backup.schedule = lib.mkOption {
-      type = lib.types.str;
-      default = "*-*-* 03:00:00";
-      description = "systemd OnCalendar expression of the scheduled backup.";
-    };
-    agentd.backup.dir = lib.mkOption {
-      # A string, not a path: a path literal would be copied into the store by toJSON.
-      type = lib.types.strMatching "/.*";
-      default = "/var/backups/osmoda";
-      description = "Where agentd writes bak_<ULID>.tar.gz archives (mode 0600, directory 0700).";
-    };
-    agentd.backup.retentionDays = lib.mkOption {
-      type = lib.types.ints.unsigned;
-      default = 7;
-      description = "Delete backups older than this many days …";
-    };
-    agentd.backup.keepMin = lib.mkOption {
-      type = lib.types.ints.unsigned;
-      default = 3;
-      description = "… but always keep this many of the newest.";
-    };
-    agentd.backup.timeoutSecs = lib.mkOption {
-      type = lib.types.ints.between 1 3600;
-      default = 600;
-      description = "Deadline of one backup (POST /backup/create answers 504 past it).";
-    };
-    watch.enable = lib.mkOption {
-      type = lib.types.bool;
-      default = true;
-      description = "Run osmoda-watch: SafeSwitch, health-gated system switches that roll back to the exact previous system.";
-    };
-    watch.fleet.autoVote = lib.mkOption {
-      type = lib.types.enum [ "none" "approve_if_healthy" ];
-      default = "none";
-      description = "Fleet proposals from mesh peers: \"approve_if_healthy\" votes yes for flake targets when this node's health passes; commands targets always wait for the local operator.";
-    };
-    routines.enable = lib.mkOption {
-      type = lib.types.bool;
-      default = true;
-      description = "Run osmoda-routines: cron, interval, event and webhook automation with persisted history (six default routines).";
-    };
-    keyd.enable = lib.mkOption {
-      type = lib.types.bool;
-      default = true;
-      description = "Run osmoda-keyd: wallets whose keys never leave the daemon, policy-gated offline signing.";
-    };
-    keyd.policyMutable = lib.mkOption {
-      type = lib.types.bool;
-      default = true;
-      description = "false: /etc/osmoda/keyd-policy.json is authoritative and `osmoda wallet policy set` is refused.";
-    };
-    egress.enable = lib.mkOption {
-      type = lib.types.bool;
-      default = true;
-      description = "Run osmoda-egress, the capability-checked CONNECT proxy that is the only network path of sandboxes.";
-    };
-    egress.listenPort = lib.mkOption {
-      type = lib.types.port;
-      default = 19999;
-      description = "TCP port of the proxy on 127.0.0.1 (token optional there; the sandbox socket always needs one).";
-    };
-    egress.defaultAllow = lib.mkOption {
+  options.services.osmoda = import ./options { inherit lib pkgs; } // {
+    pendingDaemons = lib.mkOption {
       type = lib.types.listOf lib.types.str;
-      default = [ "cache.nixos.org" "channels.nixos.org" "github.com" "api.anthropic.com" ];
-      description = "Hosts reachable without a capability token on the TCP listener: exact names or *.suffix. `osmoda egress allowlist set` overrides it at run time.";
-    };
-    egress.allowedPorts = lib.mkOption {
-      type = lib.types.listOf lib.types.port;
-      default = [ 443 ];
-      description = "Ports a tunnel may reach.";
-    };
-    egress.allowPrivateCidrs = lib.mkOption {
-      type = lib.types.listOf lib.types.str;
-      default = [ ];
-      example = [ "10.1.2.0/24" ];
-      description = "Private or special ranges opened on purpose (e.g. a LAN registry); all others are refused.";
+      default = [ "mesh" "mcpd" "teachd" "voice" "gateway" ];
+      internal = true;
+      description = "Daemons this release does not build yet: their options exist but no unit is installed.";
     };
   };
 
   config = lib.mkIf cfg.enable {
-    users.groups.osmoda = { };
-    users.groups.osmoda-daemons = { };
-    users.groups.osmoda-agent = { };
-    users.users.osmoda-agent = {
-      isSystemUser = true;
-      group = "osmoda-agent";
-      extraGroups = [ "osmoda" ];
-      description = "osmoda agent runtime";
-    };
+    warnings = map (n: "services.osmoda.${n}.enable is set but osmoda-${n} is not built in this release; no unit is installed.") enabledPending
+      ++ lib.optional (!isLoopback cfg.gateway.listenAddress)
+        "services.osmoda.gateway.listenAddress = ${cfg.gateway.listenAddress}: the gateway is meant to bind loopback behind a TLS reverse proxy.";
 
-    users.groups.osmoda-sandbox = { };
-    # The unprivileged user sandboxes run as (SPEC §2.1 "Sandboxes"): an escape lands here. It has no
-    # home, no shell and only its own group, through which it reaches egress's proxy socket.
-    users.users.osmoda-sandbox = {
-      isSystemUser = true;
-      group = "osmoda-sandbox";
-      description = "osmoda sandboxes";
-    };
-    users.users.osmoda-egress = lib.mkIf cfg.egress.enable {
-      isSystemUser = true;
-      # Primary group osmoda: egress.sock is for osmoda clients; the proxy socket is handed to osmoda-sandbox.
-      group = "osmoda";
-      extraGroups = [ "osmoda-daemons" "osmoda-sandbox" ];
-      description = "osmoda egress proxy";
+    assertions = [
+      { assertion = cfg.agentd.enable; message = "services.osmoda.agentd.enable = false: every other daemon needs agentd (approvals, ledger API)."; }
+      { assertion = cfg.watch.probation.graceSecs < cfg.watch.probation.ttlSecs; message = "services.osmoda.watch.probation.graceSecs must be below ttlSecs."; }
+      { assertion = cfg.routines.commandTimeout.defaultSecs <= cfg.routines.commandTimeout.maxSecs; message = "services.osmoda.routines.commandTimeout.defaultSecs must not exceed maxSecs."; }
+    ];
+
+    users.groups = { osmoda = { }; osmoda-daemons = { }; osmoda-agent = { }; osmoda-sandbox = { }; };
+    users.users = {
+      # The agent runtime: reaches the sockets through `osmoda`, never in osmoda-daemons (SPEC §1.2).
+      osmoda-agent = systemUser "osmoda-agent" [ "osmoda" ] "osmoda agent runtime";
+      # Sandboxes: an escape lands here, with no home, no shell and only the proxy socket's group.
+      osmoda-sandbox = systemUser "osmoda-sandbox" [ ] "osmoda sandboxes";
+      osmoda-mcp = systemUser "osmoda-sandbox" [ ] "osmoda managed MCP servers";
+      osmoda-egress = systemUser "osmoda" [ "osmoda-daemons" "osmoda-sandbox" ] "osmoda egress proxy";
+      osmoda-voice = systemUser "osmoda" [ "osmoda-daemons" "audio" ] "osmoda voice";
     };
 
     environment.systemPackages = [ cfg.package ];
-    environment.etc."osmoda/egress.json" = lib.mkIf cfg.egress.enable { text = builtins.toJSON egressSettings; };
-    environment.etc."osmoda/agentd.json".text = builtins.toJSON agentdSettings;
-    environment.etc."osmoda/watch.json" = lib.mkIf cfg.watch.enable { text = builtins.toJSON watchSettings; };
-    environment.etc."osmoda/routines.json" = lib.mkIf cfg.routines.enable { text = builtins.toJSON routinesSettings; };
-    environment.etc."osmoda/keyd.json" = lib.mkIf cfg.keyd.enable { text = builtins.toJSON keydSettings; };
+    environment.etc = forRunning { name = n: "osmoda/${n}.json"; value = n: { source = settingsFile n; mode = "0644"; }; }
+      // lib.optionalAttrs (cfg.keyd.enable && cfg.keyd.policy != null) {
+        "osmoda/keyd-policy.json".text = builtins.toJSON cfg.keyd.policy;
+      };
+
+    # bubblewrap needs unprivileged user namespaces (hardened profiles turn them off).
+    security.allowUserNamespaces = true;
+    security.unprivilegedUsernsClone = true;
+
+    networking.firewall.allowedTCPPorts = lib.optional (cfg.mesh.enable && cfg.mesh.openFirewall) cfg.mesh.listenPort
+      ++ lib.optional (cfg.gateway.enable && cfg.gateway.openFirewall) cfg.gateway.port;
 
     systemd.tmpfiles.rules = [
       "d /run/osmoda 0771 root osmoda-daemons -"
       "d /var/lib/osmoda 0771 root osmoda-daemons -"
+      "d /workspace 0750 osmoda-agent osmoda-agent -"
       "d ${cfg.agentd.backup.dir} 0700 root root -"
-    ];
+    ] ++ lib.optional cfg.voice.enable "d /tmp/osmoda-voice 0770 osmoda-voice osmoda -";
 
-    systemd.services.osmoda-backup = lib.mkIf cfg.agentd.backup.enable {
-      description = "osmoda: scheduled backup of the state (agentd POST /backup/create)";
-      after = [ "osmoda-agentd.service" ];
-      requires = [ "osmoda-agentd.service" ];
-      serviceConfig = {
-        Type = "oneshot";
-        ExecStart = "${osmoda} backup create --note scheduled";
-        UMask = "0077";
+    systemd.targets.osmoda = { description = "osmoda daemons"; wantedBy = [ "multi-user.target" ]; };
+
+    systemd.services = forRunning { name = n: "osmoda-${n}"; value = daemonService; } // {
+      osmoda-init = {
+        description = "osmoda: directories, tokens, keys and node identity";
+        before = map (n: "osmoda-${n}.service") running;
+        wantedBy = [ "osmoda.target" ];
+        partOf = [ "osmoda.target" ];
+        serviceConfig = { Type = "oneshot"; RemainAfterExit = true; ExecStart = "${osmoda} init"; UMask = "0077"; };
+      };
+      osmoda-backup = lib.mkIf cfg.agentd.backup.enable {
+        description = "osmoda: scheduled backup of the state (agentd POST /backup/create)";
+        after = [ "osmoda-agentd.service" ];
+        requires = [ "osmoda-agentd.service" ];
+        serviceConfig = { Type = "oneshot"; ExecStart = "${osmoda} backup create --note scheduled"; UMask = "0077"; };
+      };
+      osmoda-cloudflared = lib.mkIf cfg.remoteAccess.cloudflare.enable {
+        description = "osmoda: Cloudflare tunnel to the gateway";
+        after = [ "network-online.target" "osmoda-gateway.service" ];
+        wants = [ "network-online.target" ];
+        wantedBy = [ "osmoda.target" ];
+        serviceConfig = {
+          DynamicUser = true;
+          Restart = "on-failure";
+          ExecStart = if cfg.remoteAccess.cloudflare.tunnelId == null
+            then "${pkgs.cloudflared}/bin/cloudflared tunnel --no-autoupdate --url http://127.0.0.1:${toString cfg.gateway.port}"
+            else "${pkgs.cloudflared}/bin/cloudflared tunnel --no-autoupdate --credentials-file \${CREDENTIALS_DIRECTORY}/tunnel run ${cfg.remoteAccess.cloudflare.tunnelId}";
+          LoadCredential = lib.optional (cfg.remoteAccess.cloudflare.credentialFile != null) "tunnel:${cfg.remoteAccess.cloudflare.credentialFile}";
+        };
+      };
+      osmoda-tailscale-auth = lib.mkIf (cfg.remoteAccess.tailscale.enable && cfg.remoteAccess.tailscale.authKeyFile != null) {
+        description = "osmoda: join the tailnet once";
+        after = [ "tailscaled.service" ];
+        wants = [ "tailscaled.service" ];
+        wantedBy = [ "osmoda.target" ];
+        serviceConfig = {
+          Type = "oneshot";
+          RemainAfterExit = true;
+          ExecStart = "${pkgs.tailscale}/bin/tailscale up --auth-key=file:${cfg.remoteAccess.tailscale.authKeyFile}";
+        };
       };
     };
+
+    services.tailscale.enable = lib.mkIf cfg.remoteAccess.tailscale.enable true;
 
     systemd.timers.osmoda-backup = lib.mkIf cfg.agentd.backup.enable {
       wantedBy = [ "timers.target" ];
-      timerConfig = {
-        OnCalendar = cfg.agentd.backup.schedule;
-        Persistent = true;
-        RandomizedDelaySec = "15min";
-      };
+      timerConfig = { OnCalendar = cfg.agentd.backup.schedule; Persistent = true; RandomizedDelaySec = "15min"; };
     };
-
-    systemd.targets.osmoda = {
-      description = "osmoda daemons";
-      wantedBy = [ "multi-user.target" ];
-    };
-
-    systemd.services.osmoda-init = {
-      description = "osmoda: directories, tokens and node identity";
-      before = [ "osmoda-agentd.service" ];
-      wantedBy = [ "osmoda.target" ];
-      partOf = [ "osmoda.target" ];
-      serviceConfig = {
-        Type = "oneshot";
-        RemainAfterExit = true;
-        ExecStart = "${osmoda} init";
-        UMask = "0077";
-      };
-    };
-
-    systemd.services.osmoda-agentd = daemonService "agentd" {
-      description = "osmoda agentd: system facts, ledger API, approvals, exec, files, sandboxes";
-      extra = {
-        SupplementaryGroups = [ "osmoda" "osmoda-daemons" ];
-        ProtectClock = true;
-        ProtectHostname = true;
-        LockPersonality = true;
-        RestrictRealtime = true;
-      };
-    };
-
-    # Root: activations, profile switches and rollbacks change the system.
-    systemd.services.osmoda-watch = lib.mkIf cfg.watch.enable (daemonService "watch" {
-      description = "osmoda watch: SafeSwitch, health-gated switches with exact rollback";
-      after = [ "osmoda-agentd.service" ];
-      extra = {
-        SupplementaryGroups = [ "osmoda" "osmoda-daemons" ];
-        LockPersonality = true;
-        RestrictRealtime = true;
-      };
-    });
-
-    # Root: command actions act on the host (in transient units).
-    systemd.services.osmoda-routines = lib.mkIf cfg.routines.enable (daemonService "routines" {
-      description = "osmoda routines: cron, interval, event and webhook automation";
-      after = [ "osmoda-agentd.service" ];
-      extra = {
-        SupplementaryGroups = [ "osmoda" "osmoda-daemons" ];
-        LockPersonality = true;
-        RestrictRealtime = true;
-      };
-    });
-
-    # Root (SPEC §2.2) but offline: no network at all, no core dumps (key bytes live in its memory).
-    # The KEK is /etc/osmoda/secrets/keyd.kek, created by osmoda-init while no wallet exists.
-    systemd.services.osmoda-keyd = lib.mkIf cfg.keyd.enable (daemonService "keyd" {
-      description = "osmoda keyd: wallets, policy and offline signing";
-      after = [ "osmoda-agentd.service" ];
-      extra = {
-        SupplementaryGroups = [ "osmoda" "osmoda-daemons" ];
-        PrivateNetwork = true;
-        LimitCORE = 0;
-        LockPersonality = true;
-        RestrictRealtime = true;
-        PrivateTmp = true;
-        ProtectHome = true;
-      };
-    });
-
-    systemd.services.osmoda-egress = lib.mkIf cfg.egress.enable (daemonService "egress" {
-      description = "osmoda egress: capability-checked CONNECT proxy for sandboxes";
-      after = [ "osmoda-agentd.service" ];
-      extra = {
-        User = "osmoda-egress";
-        Group = "osmoda";
-        SupplementaryGroups = [ "osmoda-daemons" "osmoda-sandbox" ];
-        # The revocation list is read from agentd with the operator token.
-        LoadCredential = [ "operator-token:/var/lib/osmoda/tokens/operator" ];
-        ProtectSystem = "strict";
-        ReadWritePaths = [ "/run/osmoda" "/var/lib/osmoda" ];
-        ProtectHome = true;
-        PrivateTmp = true;
-        PrivateDevices = true;
-        NoNewPrivileges = true;
-        RestrictAddressFamilies = [ "AF_UNIX" "AF_INET" "AF_INET6" ];
-        CapabilityBoundingSet = "";
-      };
-    });
   };
 }

@@ -1,0 +1,29 @@
+# The option tree of services.osmoda (SPEC §6): shared keys, then one attribute set per daemon whose
+# keys are that daemon's config keys (src/daemons/<name>/config.ts) plus a few module-only keys
+# (see moduleOnly in ../settings.nix).
+{ lib, pkgs }:
+
+let
+  h = import ./common.nix { inherit lib; };
+  built = import ./built.nix { inherit lib h; };
+  pending = import ./pending.nix { inherit lib h; };
+  gw = import ./gateway.nix { inherit lib h; };
+in
+{
+  enable = lib.mkEnableOption "osmoda, the AI-native server platform";
+  package = lib.mkOption {
+    type = lib.types.package;
+    default = pkgs.osmoda or (pkgs.callPackage ../package.nix { });
+    defaultText = lib.literalExpression "pkgs.osmoda";
+    description = "The osmoda package.";
+  };
+  logLevel = lib.mkOption {
+    type = lib.types.enum [ "debug" "info" "warn" "error" ];
+    default = "info";
+    description = "Log level of every daemon (JSON lines on stderr, in the journal); written as logLevel into each <name>.json.";
+  };
+  agentd = import ./agentd.nix { inherit lib h; };
+  inherit (built) keyd watch routines egress;
+  inherit (pending) mesh mcpd teachd voice;
+  inherit (gw) gateway remoteAccess;
+}
