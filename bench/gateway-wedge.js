@@ -6,6 +6,7 @@
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {clearInterval, setInterval, setTimeout} from 'node:timers'
 import {fileURLToPath} from 'node:url'
 import {createClaudeCodeDriver} from '../dist/daemons/gateway/runtime/claude-code.js'
 import {WedgeMonitor} from '../dist/daemons/gateway/wedge.js'
