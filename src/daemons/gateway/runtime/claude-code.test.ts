@@ -1,7 +1,8 @@
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {chmodSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {requireTool} from '../../../../test/helpers/system-tool.js'
 import {CLAUDE_DISALLOWED_TOOLS, createClaudeCodeDriver} from './claude-code.js'
 import type {Frame, Run, RunLimits, RunOptions} from './types.js'
 
@@ -202,6 +203,26 @@ describe('claude-code driver', () => {
     expect((await pending).at(-1)).toMatchObject({type: 'error', code: 'STOPPED'})
   }, 15_000)
 
+  it('a run that talked once and then went silent keeps its partial message and ends with CHAT_WATCHDOG', async () => {
+    const frames = await collect(driver.startRun(options('hang-after-first'), {chatWatchdogMs: 300, firstSignalTimeoutMs: 30_000, chatHardCapMs: 60_000}))
+    expect(frames).toEqual([
+      {type: 'session', runtime_session_id: 'sess-scripted-1'},
+      {type: 'text', message_id: 'msg_1', delta: 'Working on it'},
+      {type: 'message', message_id: 'msg_1', text: 'Working on it'},
+      {type: 'error', code: 'CHAT_WATCHDOG', message: expect.stringContaining('300 ms')},
+    ])
+  })
+
+  it('stop() right after start never spawns the runtime', async () => {
+    const run = driver.startRun(options('normal'), RELAXED)
+    const pending = collect(run)
+    await run.stop('supersede')
+    expect(await pending).toEqual([{type: 'error', code: 'SUPERSEDED', message: expect.any(String)}])
+    expect(run.pid).toBeNull()
+    await new Promise((r) => setTimeout(r, 200))
+    expect(() => readFileSync(join(dir, 'record.json'))).toThrow()
+  })
+
   it('a missing binary yields RUNTIME_NOT_FOUND, never a throw', async () => {
     const missing = createClaudeCodeDriver({binary: join(dir, 'no-such-claude')})
     const run = missing.startRun(options('normal'), RELAXED)
@@ -217,6 +238,21 @@ describe('claude-code driver', () => {
     expect(frames).toEqual([{type: 'error', code: 'NO_CREDENTIAL', message: expect.any(String)}])
     const openai = await collect(driver.startRun(options('normal', {credential: {provider: 'openai', type: 'api_key', secret: 'sk-openai-xyz'}}), RELAXED))
     expect(openai[0]).toMatchObject({code: 'NO_CREDENTIAL'})
+  })
+
+  it.skipIf(process.getuid?.() !== 0 || requireTool('setpriv', 'util-linux').skip)('drops to runAs through setpriv when root', async () => {
+    // Given a workspace the unprivileged user may write its record into
+    chmodSync(dir, 0o777)
+    // When the run is started as nobody (present in /etc/passwd here)
+    const frames = await collect(driver.startRun(options('normal', {runAs: 'nobody'}), RELAXED))
+    // Then it completed, and the runtime ran as uid 65534
+    expect(frames.at(-1)).toMatchObject({type: 'done'})
+    expect(JSON.parse(readFileSync(join(dir, 'record.json'), 'utf8')).uid).toBe(65_534)
+  })
+
+  it('keeps the invoking user when runAs does not exist (dev mode)', async () => {
+    await collect(driver.startRun(options('normal', {runAs: 'osmoda-no-such-user'}), RELAXED))
+    expect(JSON.parse(readFileSync(join(dir, 'record.json'), 'utf8')).uid).toBe(process.getuid?.())
   })
 
   it('probes the binary version', async () => {
