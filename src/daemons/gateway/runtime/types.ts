@@ -44,6 +44,9 @@ export interface RunOptions {
   runAs?: string | null
   /** Explicit env additions (after the minimal env and the credential). */
   env?: Record<string, string>
+  /** cgroup limits (agent `memory_max`, `runtimes.runMemoryMax`/`runTasksMax`): a `systemd-run --scope` where systemd is PID 1. */
+  memoryMax?: string | null
+  tasksMax?: number | null
 }
 
 export interface RunLimits {
