@@ -60,7 +60,7 @@ async function once(wedgeAfterMs, checkMs) {
         // Frames the run flushes while being stopped (the pending message) are not liveness.
         if (frame.type !== 'error' && wedgedAt === 0) {
           lastFrameAt = performance.now()
-          monitor.noteFrame('osmoda')
+          monitor.noteFrame('osmoda', 'req_bench')
         }
       }
     })()
