@@ -125,6 +125,11 @@ describe('claude-code driver', () => {
     expect(groupAlive(pids.pgid)).toBe(false)
   }, 15_000)
 
+  it('before the first signal only the first-signal cap applies, even when the watchdog is shorter', async () => {
+    const frames = await collect(driver.startRun(options('hang'), {chatWatchdogMs: 100, firstSignalTimeoutMs: 600, chatHardCapMs: 60_000}))
+    expect(frames).toEqual([expect.objectContaining({type: 'error', code: 'FIRST_SIGNAL_TIMEOUT'})])
+  })
+
   it('stops a run that never says anything with FIRST_SIGNAL_TIMEOUT', async () => {
     const started = Date.now()
     const frames = await collect(driver.startRun(options('hang'), {chatWatchdogMs: 30_000, firstSignalTimeoutMs: 300, chatHardCapMs: 60_000}))
@@ -148,7 +153,7 @@ describe('claude-code driver', () => {
 
   it('keeps a slow but talking run alive past the watchdog period', async () => {
     const frames = await collect(
-      driver.startRun(options('slow', {env: {SCRIPTED_RUNTIME: 'slow', SCRIPTED_SLOW_MS: '150', SCRIPTED_SLOW_COUNT: '6'}}), {chatWatchdogMs: 500, firstSignalTimeoutMs: 500, chatHardCapMs: 60_000}),
+      driver.startRun(options('slow', {env: {SCRIPTED_RUNTIME: 'slow', SCRIPTED_SLOW_MS: '150', SCRIPTED_SLOW_COUNT: '6'}}), {chatWatchdogMs: 500, firstSignalTimeoutMs: 10_000, chatHardCapMs: 60_000}),
     )
     expect(frames.at(-1)).toEqual({type: 'done', reply: 'tick 1. tick 2. tick 3. tick 4. tick 5. tick 6.'})
     const text = frames.filter((f) => f.type === 'text').map((f) => (f as {delta: string}).delta).join('')
@@ -157,7 +162,7 @@ describe('claude-code driver', () => {
 
   it('ends a talking run at the hard cap', async () => {
     const frames = await collect(
-      driver.startRun(options('slow', {env: {SCRIPTED_RUNTIME: 'slow', SCRIPTED_SLOW_MS: '100', SCRIPTED_SLOW_COUNT: '50'}}), {chatWatchdogMs: 5000, firstSignalTimeoutMs: 5000, chatHardCapMs: 600}),
+      driver.startRun(options('slow', {env: {SCRIPTED_RUNTIME: 'slow', SCRIPTED_SLOW_MS: '100', SCRIPTED_SLOW_COUNT: '100'}}), {chatWatchdogMs: 5000, firstSignalTimeoutMs: 5000, chatHardCapMs: 1500}),
     )
     expect(frames.at(-1)).toMatchObject({type: 'error', code: 'HARD_CAP'})
     expect(frames.filter((f) => f.type === 'text').length).toBeGreaterThan(2)

@@ -59,7 +59,7 @@ export interface RunOptions {
 }
 
 export interface RunLimits {
-  /** No activity (frame, or heartbeat with in-flight tools) for this long → CHAT_WATCHDOG. */
+  /** After the first signal: no activity (a frame, or a heartbeat with in-flight tools) for this long → CHAT_WATCHDOG. */
   chatWatchdogMs: number
   /** No frame and no heartbeat at all within this long after start → FIRST_SIGNAL_TIMEOUT. */
   firstSignalTimeoutMs: number
