@@ -68,19 +68,22 @@ export async function sessionPair(
   return {initiator, responder, close: () => (initiator.close(), responder.close(), server.close())}
 }
 
-/** A TCP proxy to `target`; when `flipArmed` is set, the next client→server chunk gets bit 0 of byte `flipAt` flipped. */
+/** A TCP proxy to `target`; `arm(n)` flips bit 0 of the client→server byte `n` bytes after those already forwarded. */
 export async function flippingProxy(target: number): Promise<{port: number; arm: (flipAt: number) => void; close: () => void}> {
   let flipAt: number | null = null
+  let forwarded = 0
   const sockets: net.Socket[] = []
   const server = net.createServer((client) => {
     const upstream = net.connect(target, '127.0.0.1')
     sockets.push(client, upstream)
     client.on('data', (chunk: Buffer) => {
-      if (flipAt !== null && chunk.length > flipAt) {
+      if (flipAt !== null && flipAt < forwarded + chunk.length) {
         chunk = Buffer.from(chunk)
-        chunk[flipAt] = (chunk[flipAt] as number) ^ 1
+        const at = flipAt - forwarded
+        chunk[at] = (chunk[at] as number) ^ 1
         flipAt = null
       }
+      forwarded += chunk.length
       upstream.write(chunk)
     })
     upstream.on('data', (chunk: Buffer) => client.write(chunk))
@@ -92,7 +95,7 @@ export async function flippingProxy(target: number): Promise<{port: number; arm:
   await once(server, 'listening')
   return {
     port: (server.address() as net.AddressInfo).port,
-    arm: (at) => (flipAt = at),
+    arm: (n) => (flipAt = forwarded + n),
     close: () => (sockets.forEach((s) => s.destroy()), server.close()),
   }
 }
