@@ -4,7 +4,7 @@ import {once} from 'node:events'
 import net from 'node:net'
 import type {CipherState} from '../../src/lib/noise/cipher-state.js'
 import {DH_25519} from '../../src/lib/noise/crypto-functions.js'
-import {FrameReader} from '../../src/lib/noise/frame-reader.js'
+import {FrameReader, joinPieces} from '../../src/lib/noise/frame-reader.js'
 import {HandshakeState} from '../../src/lib/noise/handshake-state.js'
 import {type HandshakeOptions, MESH_PROLOGUE, MESH_PROTOCOL, type SecureSession, type SessionOptions, type StaticKeyPair, secureSession} from '../../src/lib/noise/session.js'
 
@@ -113,7 +113,8 @@ export async function rawInitiator(port: number): Promise<{
   const socket = await dial(port)
   const frames: Buffer[] = []
   const waiting: ((f: Buffer) => void)[] = []
-  const reader = new FrameReader((f) => {
+  const reader = new FrameReader((pieces, length) => {
+    const f = joinPieces(pieces, length)
     const w = waiting.shift()
     if (w) w(f)
     else frames.push(Buffer.from(f))

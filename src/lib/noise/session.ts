@@ -4,7 +4,7 @@
 // the mesh daemon: it reaches in through makePayload/verifyPeer, bound to the handshake hash.
 import type {Socket} from 'node:net'
 import {HandshakeState, MAX_NOISE_MESSAGE} from './handshake-state.js'
-import {FrameReader} from './frame-reader.js'
+import {FrameReader, joinPieces} from './frame-reader.js'
 import {type Kem, ML_KEM_768} from './kem.js'
 import {NoiseError} from './noise-error.js'
 import {Transport} from './transport.js'
@@ -79,7 +79,8 @@ export async function secureSession(socket: Socket, opts: HandshakeOptions & Ses
     abort = reject
   })
   aborted.catch(() => undefined)
-  reader.onFrame = (frame) => {
+  reader.onFrame = (pieces, length) => {
+    const frame = joinPieces(pieces, length)
     if (waiter) {
       const w = waiter
       waiter = null

@@ -52,12 +52,12 @@ export class Transport implements SecureSession {
     readonly handshakeHash: Buffer,
     queued: Buffer[],
   ) {
-    reader.onFrame = (frame) => this.onFrame(frame)
+    reader.onFrame = (pieces, length) => this.onFrame(pieces, length)
     socket.on('data', this.onData)
     socket.on('end', () => this.shutdown(new NoiseError('CLOSED', 'peer closed the connection')))
     socket.on('close', () => this.shutdown(new NoiseError('CLOSED', 'connection closed')))
     socket.on('error', (err) => this.shutdown(new NoiseError('CLOSED', `socket error: ${err.message}`, {cause: err})))
-    for (const frame of queued) this.onFrame(frame)
+    for (const frame of queued) this.onFrame([frame], frame.length)
     if (!this.closed) {
       this.schedule()
       if (this.undelivered.length === 0) socket.resume()
@@ -150,23 +150,24 @@ export class Transport implements SecureSession {
     this.reader.push(chunk)
   }
 
-  private onFrame(frame: Buffer): void {
+  private onFrame(pieces: Buffer[], length: number): void {
     if (this.closed) return
-    if (frame.length < 1 + TAG_LEN) return this.fail('PROTOCOL', `transport message of ${frame.length} bytes is shorter than flag byte + tag`)
-    let plaintext: Buffer
+    if (length < 1 + TAG_LEN) return this.fail('PROTOCOL', `transport message of ${length} bytes is shorter than flag byte + tag`)
+    let plaintext: Buffer[]
     try {
-      plaintext = this.recvCs.decryptWithAd(EMPTY, frame)
+      plaintext = this.recvCs.decryptPieces(EMPTY, pieces, length)
     } catch (err) {
       return this.fail('DECRYPT_FAILED', 'transport message failed authentication', err)
     }
-    const flag = plaintext[0]
+    const first = plaintext.findIndex((p) => p.length > 0)
+    const flag = (plaintext[first] as Buffer)[0]
     if (flag !== 0 && flag !== 1) return this.fail('PROTOCOL', `unknown fragment flag ${flag}`)
-    const body = plaintext.subarray(1)
-    this.partBytes += body.length
+    plaintext[first] = (plaintext[first] as Buffer).subarray(1)
+    this.partBytes += length - 1 - TAG_LEN
     if (this.partBytes > this.opts.maxMessageBytes) return this.fail('MESSAGE_TOO_LARGE', `incoming message exceeds maxMessageBytes ${this.opts.maxMessageBytes}`)
-    this.parts.push(body)
+    for (let i = first; i < plaintext.length; i++) if ((plaintext[i] as Buffer).length > 0) this.parts.push(plaintext[i] as Buffer)
     if (flag === 1) return
-    const message = this.parts.length === 1 ? body : Buffer.concat(this.parts, this.partBytes)
+    const message = this.parts.length === 1 ? (this.parts[0] as Buffer) : Buffer.concat(this.parts, this.partBytes)
     this.parts = []
     this.partBytes = 0
     this.onMessageReceived(message)
