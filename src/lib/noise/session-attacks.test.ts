@@ -93,6 +93,21 @@ describe('secureSession under attack', () => {
     }
   })
 
+  it('a message sent as 3000 one-byte fragments is still reassembled exactly', async () => {
+    // Given a hand-driven peer that fragments as finely as the wire allows
+    const {peer, responder, close} = await rawPair()
+    const got = new Promise<Buffer>((resolve) => responder.onMessage(resolve))
+    try {
+      const text = Buffer.from('x'.repeat(2999) + 'y')
+      // When every byte travels in its own transport message
+      for (let i = 0; i < text.length; i++) peer.writeTransport(Buffer.from([i === text.length - 1 ? 0 : 1, text[i] as number]))
+      // Then one message arrives, byte for byte
+      expect((await got).equals(text)).toBe(true)
+    } finally {
+      close()
+    }
+  })
+
   it('a replayed transport frame fails authentication (the nonce moved on)', async () => {
     const {peer, responder, close} = await rawPair()
     const delivered: string[] = []

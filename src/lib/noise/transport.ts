@@ -7,6 +7,7 @@ import type {CipherState} from './cipher-state.js'
 import {TAG_LEN} from './crypto-functions.js'
 import type {FrameReader} from './frame-reader.js'
 import {NoiseError} from './noise-error.js'
+import {Reassembler} from './reassembler.js'
 import type {SecureSession, SessionOptions} from './session.js'
 
 /** Largest application bytes per transport message: 65535 − 16 (tag) − 1 (flag). */
@@ -33,8 +34,8 @@ export class Transport implements SecureSession {
   private readonly messageListeners: ((message: Buffer) => void)[] = []
   private readonly closeListeners: ((err: NoiseError | null) => void)[] = []
   private undelivered: Buffer[] = []
-  private parts: Buffer[] = []
-  private partBytes = 0
+  private readonly incoming = new Reassembler()
+  private pongPending = false
   private tail: Promise<void> = Promise.resolve()
   private sentWithKey = 0
   private keySince = Date.now()
@@ -133,6 +134,7 @@ export class Transport implements SecureSession {
   }
 
   private drained(): Promise<void> {
+    if (this.closed || this.socket.destroyed) return Promise.reject(this.closedError())
     return new Promise((resolve, reject) => {
       const done = () => {
         this.socket.off('drain', done)
@@ -163,19 +165,20 @@ export class Transport implements SecureSession {
     const flag = (plaintext[first] as Buffer)[0]
     if (flag !== 0 && flag !== 1) return this.fail('PROTOCOL', `unknown fragment flag ${flag}`)
     plaintext[first] = (plaintext[first] as Buffer).subarray(1)
-    this.partBytes += length - 1 - TAG_LEN
-    if (this.partBytes > this.opts.maxMessageBytes) return this.fail('MESSAGE_TOO_LARGE', `incoming message exceeds maxMessageBytes ${this.opts.maxMessageBytes}`)
-    for (let i = first; i < plaintext.length; i++) if ((plaintext[i] as Buffer).length > 0) this.parts.push(plaintext[i] as Buffer)
+    if (this.incoming.size + length - 1 - TAG_LEN > this.opts.maxMessageBytes) {
+      return this.fail('MESSAGE_TOO_LARGE', `incoming message exceeds maxMessageBytes ${this.opts.maxMessageBytes}`)
+    }
+    for (let i = first; i < plaintext.length; i++) this.incoming.add(plaintext[i] as Buffer)
     if (flag === 1) return
-    const message = this.parts.length === 1 ? (this.parts[0] as Buffer) : Buffer.concat(this.parts, this.partBytes)
-    this.parts = []
-    this.partBytes = 0
-    this.onMessageReceived(message)
+    this.onMessageReceived(this.incoming.take())
   }
 
   private onMessageReceived(message: Buffer): void {
     if (message.equals(PING)) {
-      this.enqueue(PONG, 'control').catch(() => undefined)
+      // One pong in flight at most: a peer flooding pings while not reading cannot grow our queue.
+      if (this.pongPending) return
+      this.pongPending = true
+      this.enqueue(PONG, 'control').catch(() => undefined).finally(() => (this.pongPending = false))
     } else if (message.equals(PONG)) {
       // Liveness only: lastRecvAt is already updated.
     } else if (message.equals(REKEY)) {
@@ -227,7 +230,7 @@ export class Transport implements SecureSession {
     this.closeError = err
     if (this.timer) clearTimeout(this.timer)
     this.reader.stop()
-    this.parts = []
+    this.incoming.reset()
     this.undelivered = []
     if (err) {
       this.socket.destroy()
