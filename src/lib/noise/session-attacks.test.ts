@@ -108,6 +108,21 @@ describe('secureSession under attack', () => {
     }
   })
 
+  it('a listener that throws on a message closes the session with PROTOCOL instead of crashing the process', async () => {
+    const {peer, responder, close} = await rawPair()
+    responder.onMessage(() => {
+      throw new SyntaxError('bad JSON')
+    })
+    const closed = closeReason(responder)
+    try {
+      peer.writeTransport(Buffer.from('\x00{not json'))
+      expect(await closed).toMatchObject({code: 'PROTOCOL', message: expect.stringContaining('bad JSON')})
+      await peer.closed
+    } finally {
+      close()
+    }
+  })
+
   it('a replayed transport frame fails authentication (the nonce moved on)', async () => {
     const {peer, responder, close} = await rawPair()
     const delivered: string[] = []

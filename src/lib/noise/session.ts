@@ -61,7 +61,7 @@ export interface SecureSession {
   readonly stats: {messagesSent: number; messagesReceived: number; bytesSent: number; bytesReceived: number; rekeys: number}
   /** Sends one application message; resolves once written to the socket; rejects if closed. */
   send(message: Buffer): Promise<void>
-  /** Receives application messages (never ping/pong/rekey); messages before the first listener are held. */
+  /** Receives application messages (never ping/pong/rekey); held until the first listener; a throwing listener closes the session (PROTOCOL). */
   onMessage(cb: (message: Buffer) => void): void
   /** Called exactly once: null after close(), a NoiseError otherwise. */
   onClose(cb: (err: NoiseError | null) => void): void

@@ -77,7 +77,7 @@ export class Transport implements SecureSession {
     this.messageListeners.push(cb)
     const held = this.undelivered
     this.undelivered = []
-    for (const message of held) cb(message)
+    for (const message of held) if (!this.deliver(cb, message)) return
     if (!this.closed && held.length > 0) this.socket.resume()
   }
 
@@ -188,12 +188,26 @@ export class Transport implements SecureSession {
       this.stats.messagesReceived++
       this.stats.bytesReceived += message.length
       if (this.messageListeners.length > 0) {
-        for (const cb of this.messageListeners) cb(message)
+        for (const cb of this.messageListeners) if (!this.deliver(cb, message)) return
       } else {
         // Held (and reading paused) until the owner registers onMessage right after the handshake.
         this.undelivered.push(message)
         this.socket.pause()
       }
+    }
+  }
+
+  /**
+   * Calls a listener; one that throws closes the session (PROTOCOL, the error as cause) rather than
+   * escaping into the socket's 'data' handler, where a peer's crafted message would crash the daemon.
+   */
+  private deliver(cb: (message: Buffer) => void, message: Buffer): boolean {
+    try {
+      cb(message)
+      return true
+    } catch (err) {
+      this.fail('PROTOCOL', `message listener failed: ${err instanceof Error ? err.message : String(err)}`, err)
+      return false
     }
   }
 
