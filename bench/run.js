@@ -9,6 +9,7 @@ import {benchSwitch} from './switch.js'
 import {results} from './lib.js'
 import {benchRoutines} from './routines.js'
 import {benchKeyd} from './keyd.js'
+import {benchGatewayWedge} from './gateway-wedge.js'
 
 await benchLedger()
 await benchDaemon()
@@ -18,6 +19,7 @@ await benchSwitch()
 await benchRoutines()
 await benchKeyd()
 await benchMesh()
+await benchGatewayWedge()
 const dir = new URL('./results/', import.meta.url)
 mkdirSync(dir, {recursive: true})
 writeFileSync(new URL(`bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`, dir), `${JSON.stringify(results, null, 2)}\n`)
