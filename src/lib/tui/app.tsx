@@ -1,0 +1,116 @@
+import {Box, useApp, useInput, useStdin, type Key} from 'ink'
+import {useEffect, useState} from 'react'
+import {ApprovalsPanel, type PendingDecision} from './components/approvals-panel.js'
+import {EventLog} from './components/event-log.js'
+import {Header} from './components/header.js'
+import {HelpOverlay} from './components/help-overlay.js'
+import {StatusBar, type FilterPrompt} from './components/status-bar.js'
+import {WatchPanel} from './components/watch-panel.js'
+import type {LogFilter} from './format.js'
+import type {TailTiming} from './hooks/ledger-tail.js'
+import {useApprovals} from './hooks/use-approvals.js'
+import {useDaemonHealth} from './hooks/use-daemon-health.js'
+import {useLedgerTail} from './hooks/use-ledger-tail.js'
+import {useTerminalSize} from './hooks/use-terminal-size.js'
+import {useWatchState} from './hooks/use-watch-state.js'
+import type {TuiApprovalDetail, TuiSources} from './sources.js'
+
+/** Options of the dashboard (intervals are shortened by tests). */
+export interface TuiAppProps {
+  sources: TuiSources
+  initialFilter?: LogFilter
+  pollMs?: number
+  backlog?: number
+  timing?: Partial<TailTiming>
+}
+
+/** The dashboard: header, ledger log, approvals, SafeSwitch and watchers, status line, help. */
+export function TuiApp(props: TuiAppProps) {
+  const {sources} = props
+  const {exit} = useApp()
+  const {isRawModeSupported} = useStdin()
+  const interactive = Boolean(isRawModeSupported)
+  const {columns} = useTerminalSize()
+  const health = useDaemonHealth(sources, props.pollMs)
+  const tail = useLedgerTail(sources, {backlog: props.backlog, initialFilter: props.initialFilter, timing: props.timing})
+  const approvals = useApprovals(sources, {intervalMs: props.pollMs, trigger: tail.approvalSeq})
+  const watch = useWatchState(sources, {intervalMs: props.pollMs, trigger: tail.watchSeq})
+  const [help, setHelp] = useState(false)
+  const [prompt, setPrompt] = useState<FilterPrompt | null>(null)
+  const [selected, setSelected] = useState(0)
+  const [confirm, setConfirm] = useState<PendingDecision | null>(null)
+  const [detail, setDetail] = useState<TuiApprovalDetail | null>(null)
+  const pending = approvals.pending.data ?? []
+  const current = pending[Math.min(selected, pending.length - 1)]
+
+  // Keep the cursor on a row when approvals disappear (decided elsewhere, expired).
+  useEffect(() => {
+    if (selected > 0 && selected >= pending.length) setSelected(Math.max(0, pending.length - 1))
+  }, [pending.length, selected])
+
+  const onPrompt = (input: string, key: Key) => {
+    if (!prompt) return
+    if (key.escape) return setPrompt(null)
+    if (key.return) {
+      const value = prompt.text.trim() || undefined
+      tail.setFilter({...tail.filter, [prompt.field]: value})
+      return setPrompt(null)
+    }
+    if (key.backspace || key.delete) return setPrompt({...prompt, text: prompt.text.slice(0, -1)})
+    if (input && !key.ctrl && !key.meta && /^[\x21-\x7e]+$/.test(input) && prompt.text.length < 128) setPrompt({...prompt, text: prompt.text + input})
+  }
+
+  const onKey = (input: string, key: Key) => {
+    if (prompt) return onPrompt(input, key)
+    if (help) {
+      if (key.escape || input === '?' || input === 'q') setHelp(false)
+      return
+    }
+    if (confirm) {
+      if (input === 'y' || input === 'Y') {
+        const {id, decision} = confirm
+        setConfirm(null)
+        setDetail(null)
+        void approvals.decide(id, decision)
+      } else if (input === 'n' || input === 'N' || key.escape) {
+        setConfirm(null)
+      }
+      return
+    }
+    if (input === 'q') return exit()
+    if (input === '?') return setHelp(true)
+    if (key.escape) return setDetail(null)
+    if (input === 'p' || input === ' ') return tail.togglePause()
+    if (input === 't') return setPrompt({field: 'type', text: tail.filter.type ?? ''})
+    if (input === '@') return setPrompt({field: 'actor', text: tail.filter.actor ?? ''})
+    if (input === 'x') return tail.setFilter({})
+    if (key.upArrow || input === 'k') return setSelected((s) => Math.max(0, s - 1))
+    if (key.downArrow || input === 'j') return setSelected((s) => Math.min(Math.max(0, pending.length - 1), s + 1))
+    if (!current || approvals.deciding) return
+    if (key.return) return void approvals.detail(current.id).then(setDetail)
+    if (input === 'a') return setConfirm({id: current.id, decision: 'approve'})
+    if (input === 'd') return setConfirm({id: current.id, decision: 'deny'})
+  }
+
+  // Without a TTY there is no raw mode: render read-only instead of crashing (Ink throws otherwise).
+  useInput(onKey, {isActive: interactive})
+
+  const panelWidth = Math.max(40, columns)
+  return (
+    <>
+      <EventLog lines={tail.lines} width={columns} />
+      <Box flexDirection="column" width={panelWidth}>
+        <Header rows={health} />
+        {help ? (
+          <HelpOverlay />
+        ) : (
+          <>
+            <ApprovalsPanel pending={approvals.pending} selected={Math.min(selected, Math.max(0, pending.length - 1))} confirm={confirm} message={approvals.message} detail={detail} width={panelWidth} />
+            <WatchPanel switches={watch.switches} watchers={watch.watchers} width={panelWidth} />
+          </>
+        )}
+        <StatusBar state={tail.state} paused={tail.paused} held={tail.held} filter={tail.filter} prompt={prompt} interactive={interactive} />
+      </Box>
+    </>
+  )
+}
