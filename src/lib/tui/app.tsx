@@ -1,5 +1,5 @@
 import {Box, useApp, useInput, useStdin, type Key} from 'ink'
-import {useEffect, useState} from 'react'
+import {useCallback, useEffect, useRef, useState} from 'react'
 import {ApprovalsPanel, type PendingDecision} from './components/approvals-panel.js'
 import {EventLog} from './components/event-log.js'
 import {Header} from './components/header.js'
@@ -14,6 +14,17 @@ import {useLedgerTail} from './hooks/use-ledger-tail.js'
 import {useTerminalSize} from './hooks/use-terminal-size.js'
 import {useWatchState} from './hooks/use-watch-state.js'
 import type {TuiApprovalDetail, TuiSources} from './sources.js'
+
+/** State whose latest value is also readable at once through a ref (set updates both). */
+function useSyncedState<T>(initial: T): [T, (next: T) => void, {readonly current: T}] {
+  const [value, setValue] = useState(initial)
+  const ref = useRef(initial)
+  const set = useCallback((next: T) => {
+    ref.current = next
+    setValue(next)
+  }, [])
+  return [value, set, ref]
+}
 
 /** Options of the dashboard (intervals are shortened by tests). */
 export interface TuiAppProps {
@@ -35,25 +46,28 @@ export function TuiApp(props: TuiAppProps) {
   const tail = useLedgerTail(sources, {backlog: props.backlog, initialFilter: props.initialFilter, timing: props.timing})
   const approvals = useApprovals(sources, {intervalMs: props.pollMs, trigger: tail.approvalSeq})
   const watch = useWatchState(sources, {intervalMs: props.pollMs, trigger: tail.watchSeq})
-  const [help, setHelp] = useState(false)
-  const [prompt, setPrompt] = useState<FilterPrompt | null>(null)
-  const [selected, setSelected] = useState(0)
-  const [confirm, setConfirm] = useState<PendingDecision | null>(null)
+  // Keys can arrive faster than React re-renders: the handler reads the UI state from refs.
+  const [help, setHelp, helpRef] = useSyncedState(false)
+  const [prompt, setPrompt, promptRef] = useSyncedState<FilterPrompt | null>(null)
+  const [selected, setSelected, selectedRef] = useSyncedState(0)
+  const [confirm, setConfirm, confirmRef] = useSyncedState<PendingDecision | null>(null)
   const [detail, setDetail] = useState<TuiApprovalDetail | null>(null)
   const pending = approvals.pending.data ?? []
-  const current = pending[Math.min(selected, pending.length - 1)]
+  const pendingRef = useRef(pending)
+  pendingRef.current = pending
 
   // Keep the cursor on a row when approvals disappear (decided elsewhere, expired).
   useEffect(() => {
     if (selected > 0 && selected >= pending.length) setSelected(Math.max(0, pending.length - 1))
-  }, [pending.length, selected])
+  }, [pending.length, selected, setSelected])
 
   const onPrompt = (input: string, key: Key) => {
+    const prompt = promptRef.current
     if (!prompt) return
     if (key.escape) return setPrompt(null)
     if (key.return) {
       const value = prompt.text.trim() || undefined
-      tail.setFilter({...tail.filter, [prompt.field]: value})
+      tail.setFilter((current) => ({...current, [prompt.field]: value}))
       return setPrompt(null)
     }
     if (key.backspace || key.delete) return setPrompt({...prompt, text: prompt.text.slice(0, -1)})
@@ -61,11 +75,12 @@ export function TuiApp(props: TuiAppProps) {
   }
 
   const onKey = (input: string, key: Key) => {
-    if (prompt) return onPrompt(input, key)
-    if (help) {
+    if (promptRef.current) return onPrompt(input, key)
+    if (helpRef.current) {
       if (key.escape || input === '?' || input === 'q') setHelp(false)
       return
     }
+    const confirm = confirmRef.current
     if (confirm) {
       if (input === 'y' || input === 'Y') {
         const {id, decision} = confirm
@@ -84,8 +99,10 @@ export function TuiApp(props: TuiAppProps) {
     if (input === 't') return setPrompt({field: 'type', text: tail.filter.type ?? ''})
     if (input === '@') return setPrompt({field: 'actor', text: tail.filter.actor ?? ''})
     if (input === 'x') return tail.setFilter({})
-    if (key.upArrow || input === 'k') return setSelected((s) => Math.max(0, s - 1))
-    if (key.downArrow || input === 'j') return setSelected((s) => Math.min(Math.max(0, pending.length - 1), s + 1))
+    const rows = pendingRef.current
+    if (key.upArrow || input === 'k') return setSelected(Math.max(0, selectedRef.current - 1))
+    if (key.downArrow || input === 'j') return setSelected(Math.min(Math.max(0, rows.length - 1), selectedRef.current + 1))
+    const current = rows[Math.min(selectedRef.current, rows.length - 1)]
     if (!current || approvals.deciding) return
     if (key.return) return void approvals.detail(current.id).then(setDetail)
     if (input === 'a') return setConfirm({id: current.id, decision: 'approve'})

@@ -23,7 +23,8 @@ export interface LedgerTail {
   /** Newest seq of a `switch.*`/`watcher.*` event seen. */
   watchSeq: number
   togglePause(): void
-  setFilter(filter: LogFilter): void
+  /** Replaces the filter (or derives it from the current one). */
+  setFilter(filter: LogFilter | ((current: LogFilter) => LogFilter)): void
 }
 
 const HISTORY = 2000
@@ -96,7 +97,8 @@ export function useLedgerTail(sources: TuiSources, options: {backlog?: number; i
   }, [])
 
   const setFilter = useCallback(
-    (next: LogFilter) => {
+    (update: LogFilter | ((current: LogFilter) => LogFilter)) => {
+      const next = typeof update === 'function' ? update(filterRef.current) : update
       filterRef.current = next
       setFilterState(next)
       const matching = history.current.filter((event) => matchesFilter(event, next)).slice(-REPLAY_ON_FILTER)
