@@ -43,7 +43,7 @@ export function fakeTuiSources(options: {events?: TuiEvent[]; head?: number; hea
     rss: (pid) => pid * 1024,
     async recentEvents(limit) {
       if (!agentdUp) throw unavailable('ECONNREFUSED')
-      return events.slice(-limit)
+      return limit > 0 ? events.slice(-limit) : []
     },
     async ledgerHead() {
       if (!agentdUp) throw unavailable('ECONNREFUSED')
