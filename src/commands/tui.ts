@@ -33,8 +33,9 @@ Without a terminal it renders read-only; stop it with Ctrl-C. For a machine-read
     const sources = createTuiSources({paths: this.paths, token: resolveToken(this.paths), daemons: AVAILABLE_DAEMONS, headers})
     const controller = new AbortController()
     const interrupt = () => controller.abort()
-    process.once('SIGINT', interrupt)
-    process.once('SIGTERM', interrupt)
+    // \`on\`, not \`once\`: Ink's signal-exit re-raises a signal that no other listener handles.
+    process.on('SIGINT', interrupt)
+    process.on('SIGTERM', interrupt)
     try {
       await runTui({sources, initialFilter: {type: flags.filter, actor: flags.actor}, backlog: flags.backlog}, controller.signal)
     } finally {
