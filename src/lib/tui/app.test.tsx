@@ -52,6 +52,20 @@ describe('TuiApp event log', () => {
     expect(fake.followCalls[0]).toBe(last)
   })
 
+  it('prints a long burst completely and once, across log batches', async () => {
+    // Given a running dashboard
+    const fake = fakeTuiSources()
+    const {frame} = renderApp(fake)
+    const last = recorded.at(-1)!.seq
+    await eventually(() => expect(seqs(frame()).at(-1)).toBe(last))
+    // When 1200 events arrive in bursts (more than two batches of <Static>)
+    for (let i = 1; i <= 1200; i += 100) fake.push(...Array.from({length: 100}, (_, k) => nextEvent(last + i + k, 'tool.called', 'agent:ops')))
+    // Then every seq is printed exactly once, in order
+    await eventually(() => expect(seqs(frame()).at(-1)).toBe(last + 1200), 10_000)
+    const printed = seqs(frame())
+    expect(printed).toEqual(Array.from({length: last + 1200}, (_, i) => i + 1))
+  })
+
   it('filters by type and by actor from the keyboard, replaying the last matching events', async () => {
     const fake = fakeTuiSources()
     const {frame, press} = renderApp(fake)

@@ -115,7 +115,7 @@ export function TuiApp(props: TuiAppProps) {
   const panelWidth = Math.max(40, columns)
   return (
     <>
-      <EventLog lines={tail.lines} width={columns} />
+      <EventLog lines={tail.lines} batch={tail.batch} width={columns} />
       <Box flexDirection="column" width={panelWidth}>
         <Header rows={health} />
         {help ? (

@@ -22,6 +22,10 @@ export function EventLine({line, width}: {line: LogLine; width: number}) {
 }
 
 /** The ledger log: printed once above the live panels, so the terminal's scrollback keeps it. */
-export function EventLog({lines, width}: {lines: LogLine[]; width: number}) {
-  return <Static items={lines}>{(line) => <EventLine key={line.id} line={line} width={width} />}</Static>
+export function EventLog({lines, batch, width}: {lines: LogLine[]; batch: number; width: number}) {
+  return (
+    <Static key={batch} items={lines}>
+      {(line) => <EventLine key={line.id} line={line} width={width} />}
+    </Static>
+  )
 }

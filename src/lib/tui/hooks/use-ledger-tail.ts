@@ -1,4 +1,4 @@
-import {useCallback, useEffect, useRef, useState} from 'react'
+import {useCallback, useEffect, useLayoutEffect, useRef, useState} from 'react'
 import {describeFilter, matchesFilter, type LogFilter} from '../format.js'
 import type {TuiEvent, TuiSources} from '../sources.js'
 import {runLedgerTail, type TailState, type TailTiming} from './ledger-tail.js'
@@ -11,8 +11,10 @@ export type LogEntry = {kind: 'event'; event: TuiEvent} | {kind: 'note'; text: s
 
 /** What the event log shows and the controls over it. */
 export interface LedgerTail {
-  /** Lines printed so far (append-only: the log is `<Static>`). */
+  /** Lines printed in the current batch (append-only: the log is `<Static>`). */
   lines: LogLine[]
+  /** Changes when a new batch starts: the log's `<Static>` is keyed by it, so printed batches can be dropped from memory. */
+  batch: number
   state: TailState
   paused: boolean
   /** Lines held back while paused. */
@@ -29,6 +31,7 @@ export interface LedgerTail {
 
 const HISTORY = 2000
 const REPLAY_ON_FILTER = 10
+const BATCH = 500
 
 /**
  * The live ledger for the event log: runs the tail loop, applies the type/actor filter to what is
@@ -36,7 +39,22 @@ const REPLAY_ON_FILTER = 10
  * a new filter can show the last matching ones at once.
  */
 export function useLedgerTail(sources: TuiSources, options: {backlog?: number; initialFilter?: LogFilter; timing?: Partial<TailTiming>} = {}): LedgerTail {
-  const [lines, setLines] = useState<LogLine[]>([])
+  const [log, setLog] = useState<{batch: number; lines: LogLine[]}>({batch: 0, lines: []})
+  // <Static> prints only items past those it has seen, so a long-running dashboard would keep every
+  // line forever; instead a full batch is replaced by a new one under a new key (printed lines stay
+  // on the terminal, not in memory).
+  const printed = useRef({batch: 0, count: 0})
+  useLayoutEffect(() => {
+    printed.current = {batch: log.batch, count: log.lines.length}
+  }, [log])
+  const append = useCallback((more: LogLine[]) => {
+    setLog((prev) => {
+      if (prev.lines.length + more.length <= BATCH) return {batch: prev.batch, lines: [...prev.lines, ...more]}
+      // Lines appended since the last render have not been printed yet: they move to the new batch.
+      const unprinted = prev.batch === printed.current.batch ? prev.lines.slice(printed.current.count) : prev.lines
+      return {batch: prev.batch + 1, lines: [...unprinted, ...more]}
+    })
+  }, [])
   const [state, setState] = useState<TailState>({kind: 'connecting'})
   const [paused, setPaused] = useState(false)
   const [held, setHeld] = useState(0)
@@ -55,9 +73,9 @@ export function useLedgerTail(sources: TuiSources, options: {backlog?: number; i
       heldLines.current.push(full)
       setHeld(heldLines.current.length)
     } else {
-      setLines((prev) => [...prev, full])
+      append([full])
     }
-  }, [])
+  }, [append])
 
   useEffect(() => {
     const controller = new AbortController()
@@ -93,8 +111,8 @@ export function useLedgerTail(sources: TuiSources, options: {backlog?: number; i
     heldLines.current = []
     setHeld(0)
     setPaused(false)
-    setLines((prev) => [...prev, {id: nextId.current++, kind: 'note', text: `… resumed: ${release.length} line(s) held while paused`, tone: 'info'}, ...release])
-  }, [])
+    append([{id: nextId.current++, kind: 'note', text: `… resumed: ${release.length} line(s) held while paused`, tone: 'info'}, ...release])
+  }, [append])
 
   const setFilter = useCallback(
     (update: LogFilter | ((current: LogFilter) => LogFilter)) => {
@@ -109,5 +127,5 @@ export function useLedgerTail(sources: TuiSources, options: {backlog?: number; i
     [emit],
   )
 
-  return {lines, state, paused, held, filter, approvalSeq, watchSeq, togglePause, setFilter}
+  return {lines: log.lines, batch: log.batch, state, paused, held, filter, approvalSeq, watchSeq, togglePause, setFilter}
 }
