@@ -91,15 +91,18 @@ describe('osmoda doctor', () => {
     }
   }, 90_000)
 
-  it('fails a directory with the wrong mode and --fix repairs it', async () => {
-    // Given the state dir opened to everyone
+  it('fails a directory with the wrong mode, warns about a socket with the wrong mode, and --fix repairs both', async () => {
+    // Given the state dir and agentd's socket opened to everyone
     chmodSync(env.paths.stateDir, 0o777)
+    chmodSync(env.paths.socket('agentd'), 0o666)
     // When doctor runs, then dir:state fails with a chmod fix
     const broken = await doctor()
     expect(broken.check('dir:state')).toMatchObject({status: 'fail', detail: expect.stringMatching(/mode 0777/), fix: expect.stringMatching(/chmod 07\d\d/)})
+    expect(broken.check('daemon:agentd')).toMatchObject({status: 'warn', detail: expect.stringMatching(/mode 0666, expected 0660/), fix: expect.stringMatching(/chmod 0660/)})
     // When doctor --fix runs, then it says what it changed and the check passes
     const fixed = await doctor(['--fix'])
     expect(fixed.check('dir:state')?.status).toBe('ok')
+    expect(fixed.check('daemon:agentd')?.status).toBe('ok')
     expect(JSON.stringify(fixed.body)).toMatch(/chmod 07\d\d .*state \(was 0777\)/)
   }, 60_000)
 

@@ -4,7 +4,10 @@ import {OsmodaError} from '../errors.js'
 import type {OsmodaPaths} from '../paths.js'
 import {createClient} from '../rpc/client.js'
 import {resolveToken} from '../tokens.js'
-import {fail, ok, warn, type DoctorCheck} from './check.js'
+import {fail, octal, ok, warn, type DoctorCheck} from './check.js'
+
+/** Every daemon creates its socket with this mode (SPEC §1.1: 0660, group osmoda). */
+export const SOCKET_MODE = 0o660
 
 const HEALTH_TIMEOUT_MS = 3000
 
@@ -28,8 +31,11 @@ async function checkDaemon(paths: OsmodaPaths, daemon: string, token: string | n
   const name = `daemon:${daemon}`
   const socket = paths.socket(daemon)
   const start = `start it: \`osmoda up\` (or \`osmoda daemon ${daemon}\`; systemd: systemctl start osmoda-${daemon})`
+  let socketMode: number
   try {
-    if (!statSync(socket).isSocket()) return fail(name, `${socket} is not a socket`, `remove ${socket}, then ${start}`)
+    const info = statSync(socket)
+    if (!info.isSocket()) return fail(name, `${socket} is not a socket`, `remove ${socket}, then ${start}`)
+    socketMode = info.mode & 0o777
   } catch {
     return fail(name, `no socket at ${socket}: osmoda-${daemon} is not running`, start)
   }
@@ -38,6 +44,9 @@ async function checkDaemon(paths: OsmodaPaths, daemon: string, token: string | n
   try {
     const health = await client.health(undefined, {timeoutMs: HEALTH_TIMEOUT_MS})
     const detail = `${health.status}, pid ${health.pid}, up ${Math.round(health.uptime_secs)} s, version ${health.version}`
+    if (health.status === 'ok' && socketMode !== SOCKET_MODE) {
+      return warn(name, `${detail}; but ${socket} has mode ${octal(socketMode)}, expected ${octal(SOCKET_MODE)}`, `chmod ${octal(SOCKET_MODE)} ${socket} (or \`osmoda doctor --fix\`; a restart recreates it)`)
+    }
     if (health.status === 'ok') return ok(name, detail)
     const problems = health.problems?.length ? `: ${health.problems.join('; ')}` : ''
     return warn(name, `${detail}${problems}`, health.status === 'starting' ? 'wait for it to finish starting, then run doctor again' : `see \`osmoda health\` and the daemon's log; fix the problems named`)

@@ -4,7 +4,7 @@ import type {OsmodaPaths} from '../paths.js'
 import {stateDirModes} from '../state-init.js'
 import {TOKEN_MODE} from '../tokens.js'
 import {octal, type DoctorCheck} from './check.js'
-import {checkDaemons} from './daemon-checks.js'
+import {checkDaemons, SOCKET_MODE} from './daemon-checks.js'
 import {checkDirs, checkDisk, checkNode, checkTokens, type DiskThresholds} from './fs-checks.js'
 import {checkBubblewrap, checkNix, checkSystemd} from './host-checks.js'
 import {checkLedger} from './ledger-check.js'
@@ -30,7 +30,7 @@ export interface DoctorReport {
 
 /** Runs every check (the slow ones concurrently) and sums them up; `ok` is false when any fails. */
 export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
-  const fixed = options.fix ? repairModes(options.paths) : []
+  const fixed = options.fix ? repairModes(options.paths, options.daemons) : []
   const [daemons, bwrap, nix] = await Promise.all([checkDaemons(options.paths, options.daemons), checkBubblewrap(), checkNix()])
   const checks = [
     checkNode(),
@@ -49,10 +49,10 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
 }
 
 /**
- * `--fix` (SPEC §4): creates missing directories and resets directory and token modes to what
- * `osmoda init` sets. It never creates, rewrites or deletes a token, key or database.
+ * `--fix` (SPEC §4): creates missing directories and resets directory, token and socket modes to
+ * what `osmoda init` and the daemons set. It never creates, rewrites or deletes a token, key or database.
  */
-export function repairModes(paths: OsmodaPaths): string[] {
+export function repairModes(paths: OsmodaPaths, daemons: readonly string[] = []): string[] {
   const fixed: string[] = []
   for (const [dir, mode] of stateDirModes(paths)) {
     const info = statOrNull(dir)
@@ -71,6 +71,14 @@ export function repairModes(paths: OsmodaPaths): string[] {
     if (info?.isFile() && (info.mode & 0o777) !== TOKEN_MODE[role]) {
       chmodSync(file, TOKEN_MODE[role])
       fixed.push(`chmod ${octal(TOKEN_MODE[role])} ${file} (was ${octal(info.mode)})`)
+    }
+  }
+  for (const daemon of daemons) {
+    const socket = paths.socket(daemon)
+    const info = statOrNull(socket)
+    if (info?.isSocket() && (info.mode & 0o777) !== SOCKET_MODE) {
+      chmodSync(socket, SOCKET_MODE)
+      fixed.push(`chmod ${octal(SOCKET_MODE)} ${socket} (was ${octal(info.mode)})`)
     }
   }
   return fixed
