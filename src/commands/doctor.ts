@@ -13,7 +13,7 @@ export default class Doctor extends OsmodaCommand<DoctorReport> {
 socket and /health, systemd, bubblewrap (a real sandbox attempt), Nix, free disk space and the ledger (whole
 hash chain plus the newest signed checkpoint). Every check is ok, warn or fail, with a fix for the others.
 Exit 0 when nothing fails (warnings allowed), 1 when any check fails.
---fix only creates missing directories and resets directory and token modes; it never touches a token's
+--fix only creates missing directories and resets directory, token and socket modes; it never touches a token's
 content, a key or a database.`
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
@@ -22,7 +22,7 @@ content, a key or a database.`
     '<%= config.bin %> <%= command.id %> --json | jq \'.error.details.checks[] | select(.status != "ok")\'',
   ]
   static override flags = {
-    fix: Flags.boolean({description: 'Create missing dirs and repair dir/token modes before checking'}),
+    fix: Flags.boolean({description: 'Create missing dirs and repair dir, token and socket modes before checking'}),
     daemons: Flags.string({description: `Daemons that must be running, comma-separated (default: ${AVAILABLE_DAEMONS.join(',')})`}),
     'disk-warn-pct': Flags.integer({description: 'Warn when free space on the state dir is below this percent (default 10)', min: 0, max: 100, default: 10}),
     'disk-fail-pct': Flags.integer({description: 'Fail when free space on the state dir is below this percent (default 2)', min: 0, max: 100, default: 2}),
