@@ -1,5 +1,5 @@
 import {execFileSync, spawn} from 'node:child_process'
-import {writeFileSync} from 'node:fs'
+import {existsSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {agentdApi} from '../src/daemons/agentd/api.js'
@@ -50,9 +50,9 @@ describe.skipIf(tmux.skip)('osmoda tui in a real terminal (tmux)', () => {
     const run = (...args: string[]) => execFileSync('tmux', ['-L', socket, '-f', conf, ...args], {encoding: 'utf8', env: tuiEnv()})
     const screen = () => run('capture-pane', '-p', '-J', '-t', 'tui', '-S', '-500')
     const vars = Object.entries(tuiEnv()).filter(([k]) => k.startsWith('OSMODA_') || k === 'PATH' || k === 'HOME')
-    const command = ['env', '-u', 'CI', '-u', 'CONTINUOUS_INTEGRATION', ...vars.map(([k, v]) => `${k}=${v}`), process.execPath, BIN, 'tui'].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')
+    const tuiCommand = ['env', '-u', 'CI', '-u', 'CONTINUOUS_INTEGRATION', ...vars.map(([k, v]) => `${k}=${v}`), process.execPath, BIN, 'tui'].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')
     try {
-      run('new-session', '-d', '-s', 'tui', '-x', '130', '-y', '50', command)
+      run('new-session', '-d', '-s', 'tui', '-x', '130', '-y', '50', tuiCommand)
       const panePid = Number(run('display-message', '-p', '-t', 'tui', '#{pane_pid}').trim())
       await until('the dashboard', () => screen().includes('● live') && /● agentd up/.test(screen()) && screen().includes('Approvals (0 pending)'))
       expect(screen()).toMatch(/● watch up/)
@@ -70,11 +70,15 @@ describe.skipIf(tmux.skip)('osmoda tui in a real terminal (tmux)', () => {
       await until('the reconnection note', () => /… reconnected after \d+\.\d s, \d+ event\(s\) missed while away, resumed from seq \d+/.test(screen()))
       await until('daemon.started after the restart', () => (screen().match(/daemon\.started\s+agentd/g) ?? []).length >= 2)
 
-      // When an agent asks for an approval and the operator approves it with a, y
+      // When an agent's host command is held for approval (412) and the operator approves it with a, y
       const agent = env.client('agentd', agentdApi, 'agent', {'x-osmoda-agent-id': 'ops'})
-      const approval = await agent.approvalRequest({reason: 'approved from the tmux test', command: 'systemctl restart nginx'})
-      agent.close()
+      const marker = join(env.base, 'approved-in-tui')
+      const command = `touch ${marker}`
+      const held = await agent.shellExec({command, mode: 'host'}).catch((e: {code: string; details: {approval_id: string}}) => e)
+      expect(held).toMatchObject({code: 'APPROVAL_REQUIRED'})
+      const approval = {id: (held as {details: {approval_id: string}}).details.approval_id}
       await until('the pending approval', () => screen().includes(approval.id) && screen().includes('Approvals (1 pending)'))
+      expect(existsSync(marker)).toBe(false)
       run('send-keys', '-t', 'tui', 'a')
       await until('the confirmation', () => screen().includes(`Approve ${approval.id}`))
       run('send-keys', '-t', 'tui', 'y')
@@ -85,6 +89,11 @@ describe.skipIf(tmux.skip)('osmoda tui in a real terminal (tmux)', () => {
       expect(await operator.approvalGet({id: approval.id})).toMatchObject({status: 'approved', decided_by: expect.stringMatching(/^operator:/)})
       operator.close()
       await until('approval.approved in the log', () => /approval\.approved\s+operator:/.test(screen()))
+      // And the agent's repeated call now runs, once
+      expect(await agent.shellExec({command, mode: 'host', approval_id: approval.id})).toMatchObject({exit_code: 0})
+      expect(existsSync(marker)).toBe(true)
+      agent.close()
+      await until('approval.consumed in the log', () => /approval\.consumed/.test(screen()))
 
       // When the terminal shrinks, the dashboard redraws at the new width and stays live
       run('resize-window', '-t', 'tui', '-x', '90', '-y', '40')
