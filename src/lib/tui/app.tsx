@@ -37,7 +37,8 @@ export function TuiApp(props: TuiAppProps) {
   const watch = useWatchState(sources, {intervalMs: props.pollMs, trigger: tail.watchSeq})
   const ui = useDashboardKeys({tail, approvals, exit, active: interactive})
 
-  const panelWidth = Math.max(40, columns)
+  // Never wider than the terminal: a box wider than the screen would wrap into garbage.
+  const panelWidth = Math.max(20, columns)
   return (
     <>
       <EventLog lines={tail.lines} batch={tail.batch} width={columns} />

@@ -25,3 +25,21 @@ describe('TuiApp without a terminal', () => {
     await instance.waitUntilExit()
   })
 })
+
+describe('TuiApp on a narrow terminal', () => {
+  it('keeps every line within the width', async () => {
+    const stdin = new PassThrough() as unknown as NodeJS.ReadStream
+    const stdout = new PassThrough() as unknown as NodeJS.WriteStream & {columns: number}
+    stdout.columns = 30
+    let out = ''
+    ;(stdout as unknown as PassThrough).on('data', (d: Buffer) => (out += d.toString()))
+    const instance = render(<TuiApp sources={fakeTuiSources().sources} pollMs={30} />, {stdin, stdout, debug: true, patchConsole: false, exitOnCtrlC: false})
+    await eventually(() => expect(out).toContain('Watchers (1)'))
+    // eslint-disable-next-line no-control-regex
+    const plain = out.replace(/\u001B\[[0-9;]*m/g, '')
+    const last = plain.slice(plain.lastIndexOf('     1 '))
+    for (const line of last.split('\n')) expect(line.length, line).toBeLessThanOrEqual(30)
+    instance.unmount()
+    await instance.waitUntilExit()
+  })
+})
