@@ -4,7 +4,7 @@ import {DaemonUnavailableError} from '../../src/lib/errors.js'
 import type {Keepalive, SwitchSession, TuiApproval, TuiApprovalDetail, TuiEvent, TuiHealth, TuiSources, Watcher} from '../../src/lib/tui/sources.js'
 import {ROOT} from './env.js'
 
-/** A recorded response of a real stack (scripts/record-tui-fixtures.mjs). */
+/** A recorded response of a real stack (scripts/record-tui-fixtures.js). */
 export function tuiFixture<T>(name: 'ledger-events' | 'health' | 'approvals-pending' | 'approval-detail' | 'switches' | 'watchers'): T {
   return JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'tui', `${name}.json`), 'utf8')) as T
 }

@@ -3,6 +3,7 @@ import {afterEach, describe, expect, it} from 'vitest'
 import {eventually, fakeTuiSources, nextEvent, tuiFixture} from '../../../test/helpers/tui-fakes.js'
 import {DaemonUnavailableError, OsmodaError} from '../errors.js'
 import {TuiApp} from './app.js'
+import {formatUptime} from './format.js'
 import type {TuiEvent, TuiHealth} from './sources.js'
 
 const ENTER = '\r'
@@ -142,9 +143,9 @@ describe('TuiApp header', () => {
     })
     const {frame} = renderApp(fake)
     // Then (RSS comes from the pid: the fake reads pid × 1 KiB)
-    await eventually(() => expect(frame()).toContain(`● agentd up 14s ${Math.round((health.agentd!.pid * 1024) / 1048576)}M`))
+    await eventually(() => expect(frame()).toContain(`● agentd up ${formatUptime(health.agentd!.uptime_secs)} ${Math.round((health.agentd!.pid * 1024) / 1048576)}M`))
     expect(frame()).toContain('○ keyd down')
-    expect(frame()).toContain('● watch up degraded 13s')
+    expect(frame()).toContain(`● watch up degraded ${formatUptime(health.watch!.uptime_secs)}`)
     expect(frame()).toContain('watch: nix-env missing')
     expect(frame()).toContain('○ routines unreachable')
   })

@@ -1,9 +1,9 @@
 // Records the TUI's test fixtures from a real stack: starts the daemons in a temp dir, acts through
 // the CLI and the agent token, then writes what the TUI reads (ledger events, /health of each
 // daemon, pending approvals, switches, watchers) to test/fixtures/tui/*.json.
-// Usage: npm run build && node scripts/record-tui-fixtures.mjs
-import {spawn, execFileSync} from 'node:child_process'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+// Usage: npm run build && node scripts/record-tui-fixtures.js
+import {execFileSync, spawn} from 'node:child_process'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -11,7 +11,6 @@ import {createClient} from '../dist/lib/rpc/client.js'
 import {agentdApi} from '../dist/daemons/agentd/api.js'
 import {watchApi} from '../dist/daemons/watch/api.js'
 import {commonApi} from '../dist/lib/daemon/common-api.js'
-import {readFileSync} from 'node:fs'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const BIN = join(ROOT, 'bin', 'run.js')
