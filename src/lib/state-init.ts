@@ -13,6 +13,19 @@ export interface InitReport {
   instance_id: string
 }
 
+/** The directories `osmoda init` creates, with their modes and labels (`osmoda doctor` checks the same). */
+export function stateDirModes(paths: OsmodaPaths): [dir: string, mode: number, label: string][] {
+  const production = paths.mode === 'production'
+  // Production dirs are shared by several service users (SPEC §6); dev dirs belong to one user.
+  return [
+    [paths.runDir, production ? 0o771 : 0o700, 'run'],
+    [paths.stateDir, production ? 0o771 : 0o700, 'state'],
+    [paths.configDir, production ? 0o755 : 0o700, 'config'],
+    [paths.tokensDir, 0o711, 'tokens'],
+    [paths.identityDir, 0o711, 'identity'],
+  ]
+}
+
 /**
  * Creates the directories with their modes, the operator and agent tokens, the node identity and
  * keyd's key-encryption key (only while no wallet exists).
@@ -21,16 +34,7 @@ export interface InitReport {
  */
 export function initState(paths: OsmodaPaths): InitReport {
   const created: string[] = []
-  const production = paths.mode === 'production'
-  // Production dirs are shared by several service users (SPEC §6); dev dirs belong to one user.
-  const dirs: [string, number, string][] = [
-    [paths.runDir, production ? 0o771 : 0o700, 'run'],
-    [paths.stateDir, production ? 0o771 : 0o700, 'state'],
-    [paths.configDir, production ? 0o755 : 0o700, 'config'],
-    [paths.tokensDir, 0o711, 'tokens'],
-    [paths.identityDir, 0o711, 'identity'],
-  ]
-  for (const [dir, mode, label] of dirs) {
+  for (const [dir, mode, label] of stateDirModes(paths)) {
     if (!existsSync(dir)) created.push(`${label} dir ${dir}`)
     mkdirSync(dir, {recursive: true, mode})
     chmodSync(dir, mode)

@@ -8,7 +8,8 @@ import {tokenDigest} from './rpc/auth.js'
 import {createFileExclusive, writeFileAtomic} from './secure-file.js'
 
 const PREFIX: Record<Role, string> = {operator: 'osm_op_', agent: 'osm_ag_'}
-const TOKEN_MODE: Record<Role, number> = {operator: 0o600, agent: 0o640}
+/** The mode each role's token file has (SPEC §1.1): the agent's is group-readable by the runtime. */
+export const TOKEN_MODE: Record<Role, number> = {operator: 0o600, agent: 0o640}
 
 /** A new bearer token: `osm_op_`/`osm_ag_` + 43 base64url chars (32 random bytes). */
 export function generateToken(role: Role): string {
