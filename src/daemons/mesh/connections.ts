@@ -47,6 +47,8 @@ export interface ConnectionDeps {
   advertisedEndpoint: () => string | null
   /** Where an inbound application message goes after parsing (core types, fleet, plug-ins). */
   dispatch: (peerId: string, message: Record<string, unknown>) => Promise<void>
+  /** Shared with dispatch: messages ignored for an unknown type / closed or dropped as malformed. */
+  counters: {unknown: number; invalid: number}
   secureSession?: typeof realSecureSession
   now?: () => Date
   random?: () => number
@@ -66,7 +68,7 @@ export function splitEndpoint(endpoint: string): {host: string; port: number} {
  * that the PeerLink sends on.
  */
 export function createConnectionManager(deps: ConnectionDeps) {
-  const {store, ledger, log} = deps
+  const {store, ledger, log, counters} = deps
   const secureSession = deps.secureSession ?? realSecureSession
   const now = deps.now ?? (() => new Date())
   const runtimes = new Map<string, Runtime>()
@@ -348,8 +350,6 @@ export function createConnectionManager(deps: ConnectionDeps) {
       r.dialing = false
     }
   }
-
-  const counters = {unknown: 0, invalid: 0}
 
   const link: PeerLink = {
     get selfId() {
