@@ -32,8 +32,18 @@ async function main(ctx: DaemonContext<MeshConfig>): Promise<void> {
     return `${bound.address.includes(':') ? `[${bound.address}]` : bound.address}:${bound.port}`
   }
 
-  let connections!: ConnectionManager
   const counters = {unknown: 0, invalid: 0}
+  // Dispatch and the manager refer to each other only through closures called after both exist.
+  const connections: ConnectionManager = createConnectionManager({
+    keys: () => keys,
+    store,
+    ledger: ctx.ledger,
+    config: () => config,
+    log: ctx.log.child({component: 'connections'}),
+    advertisedEndpoint,
+    dispatch: (peerId, message) => dispatch(peerId, message),
+    counters,
+  })
   const dispatch = createInboundDispatch({
     store,
     ledger: ctx.ledger,
@@ -48,7 +58,6 @@ async function main(ctx: DaemonContext<MeshConfig>): Promise<void> {
       connections.dialSoon(newPeerId)
     },
   })
-  connections = createConnectionManager({keys: () => keys, store, ledger: ctx.ledger, config: () => config, log: ctx.log.child({component: 'connections'}), advertisedEndpoint, dispatch, counters})
 
   const service = createMeshService({
     store,
