@@ -43,13 +43,12 @@ async function startNode(name: string): Promise<Node> {
   writeFileSync(
     join(env.paths.configDir, 'mesh.json'),
     JSON.stringify({
-      listenPort: port,
       handshakeTimeoutSecs: 2,
       reconnect: {initialSecs: 0.2, factor: 2, maxSecs: 1, jitter: 0.2, resetAfterSecs: 60},
       commandAllow: [{name: 'hello', command: '/bin/echo', args: ['hi from', name]}],
     }),
   )
-  const mesh = await env.start('mesh')
+  const mesh = await env.start('mesh', {OSMODA_MESH_LISTEN_PORT: String(port)})
   return {name, env, port, mesh, id: loadMeshKeys(env.paths).doc.instance_id}
 }
 
@@ -184,7 +183,7 @@ describe('mesh between three nodes', () => {
     // Then sending to it is a clear 409
     await expect(call(nodes.A, (c) => c.peerSend({peer_id: nodes.B.id, message: {type: 'chat', text: 'while down'}}))).rejects.toMatchObject({code: 'PEER_NOT_CONNECTED'})
     // When B comes back with the same state
-    nodes.B.mesh = await nodes.B.env.start('mesh')
+    nodes.B.mesh = await nodes.B.env.start('mesh', {OSMODA_MESH_LISTEN_PORT: String(nodes.B.port)})
     await connected(nodes.A, nodes.B.id)
     await connected(nodes.C, nodes.B.id)
     await connected(nodes.B, nodes.A.id)
