@@ -175,6 +175,32 @@ describe('mesh between three nodes', () => {
     expect((await peer(nodes.B, nodes.A.id))?.stats.messages_received).toBeGreaterThanOrEqual(1)
   }, 60_000)
 
+  it('answers the mesh CLI with --json, clear usage errors and exit codes', async () => {
+    const cli = (args: string[]) => nodes.A.env.cli(['mesh', ...args])
+    // Then identity, health, peers and peer show describe A and its link to B
+    expect((await cli(['identity', '--json'])).json.result).toMatchObject({instance_id: nodes.A.id, kem: 'ML-KEM-768 (ephemeral)', endpoint: `127.0.0.1:${nodes.A.port}`})
+    expect((await cli(['health', '--json'])).json.result).toMatchObject({status: 'ok', connected_count: 1, peer_count: 1})
+    expect((await cli(['peers', '--state', 'connected', '--json'])).json.result.peers.map((p: Peer) => p.id)).toEqual([nodes.B.id])
+    const shown = await cli(['peer', 'show', nodes.B.id])
+    expect(shown.stdout).toContain(`${nodes.B.id} (node-b): connected`)
+    // And sending a chat from the CLI reaches B
+    const sent = await cli(['peer', 'send', nodes.B.id, '--text', 'from the cli', '--json'])
+    expect(sent.json.result).toMatchObject({delivered: true})
+    await waitFor('B got the CLI chat', () => received(nodes.B, nodes.A.id, 'chat').length === 2)
+    // And mistakes are usage errors (exit 2) or the daemon's codes (exit 1 / 4)
+    expect((await cli(['peer', 'send', nodes.B.id, '--message', '{not json'])).exitCode).toBe(2)
+    expect((await cli(['peer', 'send', nodes.B.id])).exitCode).toBe(2)
+    expect((await cli(['peer', 'remove', nodes.B.id])).exitCode).toBe(2)
+    const unknown = await cli(['peer', 'show', 'f'.repeat(32), '--json'])
+    expect([unknown.exitCode, unknown.json.error.code]).toEqual([1, 'NOT_FOUND'])
+    const bad = await cli(['invite', 'accept', 'osmoda-invite1.x.y', '--json'])
+    expect([bad.exitCode, bad.json.error.code]).toEqual([1, 'INVITE_INVALID'])
+    const asAgent = await nodes.A.env.cli(['mesh', 'invite', 'list', '--json'], {env: {OSMODA_TOKEN: nodes.A.env.token('agent')}})
+    expect([asAgent.exitCode, asAgent.json.error.code]).toEqual([4, 'FORBIDDEN'])
+    // And B is still paired
+    expect((await peer(nodes.B, nodes.A.id))?.state).toBe('connected')
+  }, 60_000)
+
   it('survives a restart of B: both peers reconnect, messages after the restart arrive once', async () => {
     // Given B goes down
     const before = received(nodes.B, nodes.A.id, 'chat').length
