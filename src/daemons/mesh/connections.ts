@@ -156,6 +156,7 @@ export function createConnectionManager(deps: ConnectionDeps) {
     }, deps.config().reconnect.resetAfterSecs * 1000)
     r.resetTimer.unref?.()
     ledger.append({type: 'mesh.peer_connected', actor: 'mesh', payload: {peer_id: peerId, direction}})
+    let inbox: Promise<void> = Promise.resolve()
     session.onMessage((data) => {
       if (r.live !== live) return
       let message: unknown
@@ -170,7 +171,10 @@ export function createConnectionManager(deps: ConnectionDeps) {
         session.close()
         return
       }
-      deps.dispatch(peerId, message as Record<string, unknown>).catch((error: unknown) => log.error('inbound message handler failed', {peer_id: peerId, error: (error as Error).message}))
+      // One message at a time per session, so watch and plug-ins see a peer's messages in order.
+      inbox = inbox
+        .then(() => deps.dispatch(peerId, message as Record<string, unknown>))
+        .catch((error: unknown) => log.error('inbound message handler failed', {peer_id: peerId, error: (error as Error).message}))
     })
     session.onClose((error) => {
       if (r.live !== live) return
