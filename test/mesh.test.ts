@@ -201,6 +201,21 @@ describe('mesh between three nodes', () => {
     expect((await peer(nodes.B, nodes.A.id))?.state).toBe('connected')
   }, 60_000)
 
+  it('reloads commandAllow without dropping sessions', async () => {
+    // Given C allows a new command after a reload
+    writeFileSync(
+      join(nodes.C.env.paths.configDir, 'mesh.json'),
+      JSON.stringify({handshakeTimeoutSecs: 2, reconnect: {initialSecs: 0.2, factor: 2, maxSecs: 1, jitter: 0.2, resetAfterSecs: 60}, commandAllow: [{name: 'hello', command: '/bin/echo', args: ['hi']}, {name: 'date', command: '/bin/date', args: ['-u']}]}),
+    )
+    const reloaded = await call(nodes.C, (c) => c.reload({}))
+    expect(reloaded).toEqual({reloaded: true, changed: ['commandAllow']})
+    // When B asks C to run it
+    await call(nodes.B, (c) => c.peerSend({peer_id: nodes.C.id, message: {type: 'command', name: 'date'}}))
+    // Then C runs it over the same session
+    await waitFor('C ran date', () => events(nodes.C, 'mesh.command_executed').some((e) => e.payload.name === 'date' && e.payload.exit_code === 0))
+    expect((await peer(nodes.C, nodes.B.id))?.stats.reconnects).toBe(0)
+  }, 30_000)
+
   it('survives a restart of B: both peers reconnect, messages after the restart arrive once', async () => {
     // Given B goes down
     const before = received(nodes.B, nodes.A.id, 'chat').length
