@@ -8,6 +8,7 @@ let
   built = import ./built.nix { inherit lib h; };
   pending = import ./pending.nix { inherit lib h; };
   gw = import ./gateway.nix { inherit lib h; };
+  mesh = import ./mesh.nix { inherit lib h; };
 in
 {
   enable = lib.mkEnableOption "osmoda, the AI-native server platform";
@@ -24,6 +25,7 @@ in
   };
   agentd = import ./agentd.nix { inherit lib h; };
   inherit (built) keyd watch routines egress;
-  inherit (pending) mesh mcpd teachd voice;
+  inherit mesh;
+  inherit (pending) mcpd teachd voice;
   inherit (gw) gateway remoteAccess;
 }

@@ -1,4 +1,4 @@
-# Options of the daemons not built yet (mesh, mcpd, teachd, voice, gateway), written from the config
+# Options of the daemons not built yet (mcpd, teachd, voice), written from the config
 # key tables of SPEC §2.5–2.8 and §2.10. Their units are declared but stay off until the daemon
 # exists (`osmoda daemon <name>` refuses an unknown name); test/nix-options.test.ts lists them as
 # pending and fails once src/daemons/<name>/config.ts lands, so these options get compared then.
@@ -13,43 +13,6 @@ let
   secretFile = description: mkNull absPath "${description} (a file read through LoadCredential, never copied into the store).";
 in
 {
-  mesh = {
-    enable = mk types.bool false "Run osmoda-mesh, the post-quantum encrypted peer network (pending: the daemon is not built yet).";
-    openFirewall = mk types.bool false "Open listenPort in the firewall. Module only.";
-    listenAddress = mk types.str "127.0.0.1" "Address of the Noise listener; a bind failure fails start.";
-    listenPort = mk types.port 18800 "Port of the Noise listener.";
-    publicEndpoint = mkNull types.str "host:port written into invites.";
-    handshakeTimeoutSecs = mk pos 10 "Deadline of one handshake.";
-    maxConcurrentHandshakes = mk pos 32 "Handshakes in flight.";
-    perIpPerMinute = mk pos 10 "Accepted connections per IP and minute (token bucket).";
-    heartbeatSecs = mk pos 30 "Ping a peer when idle this long.";
-    deadAfterSecs = mk pos 90 "Close a silent connection after this.";
-    reconnect = {
-      initialSecs = mk pos 1 "First reconnect delay.";
-      factor = mk types.number 2 "Growth of the reconnect delay.";
-      maxSecs = mk pos 300 "Largest reconnect delay.";
-      jitter = mk fraction 0.2 "Random share added to each delay.";
-      resetAfterSecs = mk pos 60 "A connection up this long resets the back-off.";
-    };
-    rekeyEverySecs = mk pos 600 "Rekey each direction after this time …";
-    rekeyEveryMessages = mk pos 1000000 "… or this many messages.";
-    inviteDefaultTtlSecs = mk pos 3600 "Lifetime of an invite unless given.";
-    inviteMaxTtlSecs = mk pos 86400 "Longest lifetime of an invite.";
-    roomHistoryMax = mk pos 10000 "Messages kept per room.";
-    maxMessageBytes = mk pos 4194304 "Largest reassembled message (larger closes the connection).";
-    commandAllow = mk (types.listOf (types.submodule {
-      options = {
-        name = lib.mkOption { type = types.str; description = "Name a peer's command message uses."; };
-        command = lib.mkOption { type = absPath; description = "Absolute program run for it."; };
-        args = mk (types.listOf types.str) [ ] "Its arguments.";
-      };
-    })) [ ] "The only command messages a peer may run here, by name.";
-    witness = {
-      enable = mk types.bool true "Exchange and cosign ledger checkpoints with peers.";
-      everySecs = mk pos 300 "How often checkpoints are exchanged.";
-    };
-  };
-
   mcpd = {
     enable = mk types.bool true "Run osmoda-mcpd, the manager of third-party MCP servers (pending: the daemon is not built yet).";
     servers = mk (types.attrsOf (types.submodule {
