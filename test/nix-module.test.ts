@@ -92,8 +92,8 @@ describe.skipIf(nix.skip)('services.osmoda evaluated (stub lib)', () => {
   })
 
   it.each(BUILT)('renders /etc/osmoda/%s.json that the daemon\'s own schema accepts', async (daemon) => {
-    // Given a minimal configuration (keyd is off by default, so it is enabled here)
-    const res = daemon === 'keyd' ? evalModule({services: {osmoda: {enable: true, keyd: {enable: true}}}}) : {ok: true as const, value: system}
+    // Given a minimal configuration (keyd and mesh are off by default, so they are enabled here)
+    const res = daemon === 'keyd' || daemon === 'mesh' ? evalModule({services: {osmoda: {enable: true, [daemon]: {enable: true}}}}) : {ok: true as const, value: system}
     if (!res.ok) throw new Error(res.error)
     // When the daemon validates the rendered file strictly
     const json = res.value.etc[`osmoda/${daemon}.json`]
