@@ -13,9 +13,11 @@ import {createSwitchStore, openWatchDb} from './store.js'
 import {createSwitchService} from './switch-service.js'
 import {SwitchBeginInput} from './api.js'
 import {createWatcherStore} from './watcher-store.js'
-import {createWatcherService, previousGeneration} from './watcher-service.js'
+import {previousGeneration} from './watcher-actions.js'
+import {createWatcherService} from './watcher-service.js'
 import {createFleetStore} from './fleet-store.js'
-import {createFleetService, type FleetSwitches} from './fleet-service.js'
+import type {FleetSwitches} from './fleet-machine.js'
+import {createFleetService} from './fleet-service.js'
 import {createMeshTransport} from './fleet-transport.js'
 
 async function main(ctx: DaemonContext<WatchConfig>): Promise<void> {
