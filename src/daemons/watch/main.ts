@@ -108,7 +108,7 @@ async function main(ctx: DaemonContext<WatchConfig>): Promise<void> {
 
   const server = createRpcServer({daemon: 'watch', version: ctx.version, api: watchApi, handlers: watchHandlers({health, reload, switches, watchers, fleet}), auth, log: ctx.log})
   try {
-    await server.listen(ctx.paths.socket('watch'))
+    await server.listen(ctx.paths.socket('watch'), {group: ctx.config.socketGroup})
     ctx.ready()
     // After listening: a resumed probation's baseline check calls watch's own GET /health.
     await switches.resume()
