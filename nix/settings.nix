@@ -1,6 +1,6 @@
 # Renders services.osmoda.<daemon> into the JSON object of <config>/<daemon>.json. The option tree
 # mirrors the daemon's config keys, so rendering is generic: drop null (= "daemon default"), drop
-# the module-only keys below, add the shared logLevel, then a few per-daemon translations.
+# the module-only keys below, add the shared logLevel and socketGroup, then a few per-daemon translations.
 # Uses builtins only, so the test fixture's stub lib can evaluate it too.
 { lib }:
 
@@ -58,6 +58,6 @@ in
 
   # The attribute set written to <config>/<name>.json.
   settingsFor = name: cfg:
-    let base = strip (dropped name) [ ] cfg.${name} // { inherit (cfg) logLevel; };
+    let base = strip (dropped name) [ ] cfg.${name} // { inherit (cfg) logLevel socketGroup; };
     in (translate.${name} or (_: s: s)) cfg base;
 }

@@ -6,7 +6,7 @@ import {agentdApi} from '../src/daemons/agentd/api.js'
 import {verifyAgentCard} from '../src/daemons/agentd/agent-card/signature.js'
 import {loadNodePublicKey} from '../src/lib/identity.js'
 import {canonicalJson} from '../src/lib/ledger/canonical-json.js'
-import {rawRequest} from './helpers/raw-request.js'
+import {badInputTable, ledgerSize, onRoute, socketSender} from './helpers/bad-input.js'
 import {testEnv, type DaemonProcess, type TestEnv} from './helpers/env.js'
 
 let env: TestEnv
@@ -106,23 +106,17 @@ describe('agentd agent card routes on the real daemon', () => {
     const file = join(env.paths.daemonStateDir('agentd'), 'agent-card.json')
     return existsSync(file) ? readFileSync(file, 'utf8') : null
   }
-  const cases = [
-    {name: 'malformed JSON', role: 'operator', body: '{"name"', wantStatus: 400, wantCode: 'INVALID_JSON'},
-    {name: 'unknown field', role: 'operator', body: JSON.stringify({card: {}}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
-    {name: 'name over 100', role: 'operator', body: JSON.stringify({name: 'n'.repeat(101)}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
-    {name: '17 services', role: 'operator', body: JSON.stringify({services: Array.from({length: 17}, () => ({name: 'web', endpoint: 'https://x', version: '1'}))}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  const cases = onRoute('POST', '/agent/card/generate', [
+    {name: 'malformed JSON', body: '{"name"', wantStatus: 400, wantCode: 'INVALID_JSON'},
+    {name: 'unknown field', body: JSON.stringify({card: {}}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+    {name: 'name over 100', body: JSON.stringify({name: 'n'.repeat(101)}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+    {name: '17 services', body: JSON.stringify({services: Array.from({length: 17}, () => ({name: 'web', endpoint: 'https://x', version: '1'}))}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
     {name: 'without token', role: 'none', body: '{}', wantStatus: 401, wantCode: 'UNAUTHENTICATED'},
-  ] as const
+  ])
 
-  it.each(cases)('$name → $wantStatus $wantCode, nothing written', async (c) => {
-    const before = stored()
-    const size = (await env.client('agentd', agentdApi).ledgerStatus()).size
-    const headers: Record<string, string> = {'content-type': 'application/json', ...(c.role === 'none' ? {} : {authorization: `Bearer ${env.token(c.role)}`})}
-    const res = await rawRequest(agentd.socket, 'POST', '/agent/card/generate', {headers, body: c.body})
-    expect(res.status, res.text).toBe(c.wantStatus)
-    expect(res.body.error.code).toBe(c.wantCode)
-    expect(stored()).toBe(before)
-    expect((await env.client('agentd', agentdApi).ledgerStatus()).size).toBe(size)
+  badInputTable('POST /agent/card/generate bad input: nothing written', cases, {
+    send: socketSender({socket: () => agentd.socket, token: (role) => env.token(role)}),
+    state: () => ({card: stored(), ledger: ledgerSize(env.paths.ledgerDb)}),
   })
 
   it('lets the agent publish a card only with the operator\'s approval, for exactly the card approved', async () => {

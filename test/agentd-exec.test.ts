@@ -3,6 +3,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {agentdApi} from '../src/daemons/agentd/api.js'
 import {rawRequest} from './helpers/raw-request.js'
+import {badInputTable, ledgerSize, onRoute, socketSender} from './helpers/bad-input.js'
 import {requireTool} from './helpers/system-tool.js'
 import {testEnv, type DaemonProcess, type TestEnv} from './helpers/env.js'
 
@@ -34,23 +35,14 @@ afterAll(async () => {
   if (hostDir) rmSync(hostDir, {recursive: true, force: true})
 })
 
-interface Case {
-  name: string
-  role?: 'operator' | 'agent' | 'none'
-  body?: string
-  contentType?: string
-  wantStatus: number
-  wantCode: string
-}
-
 const json = (value: unknown) => JSON.stringify(value)
 const M = () => join(hostDir, 'marker')
 
 // POST /shell/exec bad input (ARCHITECTURE §8): the envelope with a stable code, nothing run, nothing ledgered.
-const cases: Case[] = [
+const cases = onRoute('POST', '/shell/exec', [
   {name: 'malformed JSON', body: '{"command": ', wantStatus: 400, wantCode: 'INVALID_JSON'},
   {name: 'no body (an empty object)', wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
-  {name: 'not JSON content type', body: json({command: 'id'}), contentType: 'text/plain', wantStatus: 415, wantCode: 'UNSUPPORTED_MEDIA_TYPE'},
+  {name: 'not JSON content type', body: json({command: 'id'}), headers: {'content-type': 'text/plain'}, wantStatus: 415, wantCode: 'UNSUPPORTED_MEDIA_TYPE'},
   {name: 'neither command nor argv', body: json({mode: 'sandbox'}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
   {name: 'both command and argv', body: json({command: 'id', argv: ['id']}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
   {name: 'command wrong type', body: json({command: ['id']}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
@@ -96,26 +88,14 @@ const cases: Case[] = [
   {name: 'agent: operator syntax', role: 'agent', body: json({command: 'rm -rf / && echo'}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
   {name: 'agent: 1800 s in sandbox mode', role: 'agent', body: json({command: 'sleep 1', timeout_secs: 1800}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
   {name: 'without token', role: 'none', body: json({command: 'id'}), wantStatus: 401, wantCode: 'UNAUTHENTICATED'},
-]
+])
+
+badInputTable('POST /shell/exec bad input: nothing run, nothing ledgered', cases, {
+  send: socketSender({socket: () => agentd.socket, token: (role) => (role === 'agent' ? agent : operator)}),
+  state: () => ({ledger: ledgerSize(env.paths.ledgerDb)}),
+})
 
 describe('POST /shell/exec bad input', () => {
-  it.each(cases)('$name → $wantStatus $wantCode', async (c) => {
-    // Given the ledger size and the host dir as they are
-    const client = env.client('agentd', agentdApi)
-    const before = (await client.ledgerStatus()).size
-    const token = c.role === 'none' ? null : c.role === 'agent' ? agent : operator
-    const headers: Record<string, string> = {...(token ? {authorization: `Bearer ${token}`} : {}), ...(c.body !== undefined ? {'content-type': c.contentType ?? 'application/json'} : {})}
-    // When the request is sent
-    const res = await rawRequest(agentd.socket, 'POST', '/shell/exec', {headers, body: c.body})
-    // Then the stable status and code, no stack trace, nothing ledgered, nothing written
-    expect(res.status, res.text).toBe(c.wantStatus)
-    expect(res.text).not.toMatch(/\n\s+at /)
-    expect(res.body?.error?.code).toBe(c.wantCode)
-    if (c.wantCode === 'VALIDATION_FAILED') expect(Array.isArray(res.body.error.details)).toBe(true)
-    expect((await client.ledgerStatus()).size).toBe(before)
-    client.close()
-  })
-
   it('says how to run shell syntax', async () => {
     const res = await rawRequest(agentd.socket, 'POST', '/shell/exec', {headers: {authorization: `Bearer ${agent}`, 'content-type': 'application/json'}, body: json({command: 'ps aux | grep nginx'})})
     expect(res.body.error).toMatchObject({code: 'VALIDATION_FAILED', hint: expect.stringContaining('shell: true')})

@@ -3,7 +3,7 @@ import {createHash} from 'node:crypto'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {agentdApi} from '../src/daemons/agentd/api.js'
-import {rawRequest} from './helpers/raw-request.js'
+import {badInputTable, ledgerSize, socketSender, type BadInputCase} from './helpers/bad-input.js'
 import {testEnv, type DaemonProcess, type TestEnv} from './helpers/env.js'
 
 let env: TestEnv
@@ -84,22 +84,16 @@ describe('file tools through the typed client with the agent token', () => {
   })
 })
 
-interface Case {
-  name: string
-  path: '/file/read' | '/file/write' | '/file/list'
-  method?: string
-  role?: 'operator' | 'agent' | 'none'
-  body: string
-  wantStatus: number
-  wantCode: string
-}
-
 const json = (value: unknown) => JSON.stringify(value)
-const file = () => at('srv/app/app.conf')
-const target = () => at('work/target.txt')
+// The table is built before the daemon runs: its paths are placeholders, filled in when a row is sent.
+const PLACES = {'{root}': () => root, '{state}': () => env.paths.stateDir, '{tokens}': () => env.paths.tokensDir}
+const fill = (text: string) => text.replace(/\{(root|state|tokens)\}/g, (place) => PLACES[place as keyof typeof PLACES]())
+const inRoot = (rel: string) => `{root}/${rel}`
+const file = () => inRoot('srv/app/app.conf')
+const target = () => inRoot('work/target.txt')
 
 // Every file route's bad input (ARCHITECTURE §8): the error envelope with a stable code, nothing written.
-const cases: () => Case[] = () => [
+const rows: BadInputCase[] = [
   // POST /file/read
   {name: 'read malformed JSON', path: '/file/read', body: '{"path": ', wantStatus: 400, wantCode: 'INVALID_JSON'},
   {name: 'read missing path', path: '/file/read', body: json({}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
@@ -115,16 +109,16 @@ const cases: () => Case[] = () => [
   {name: 'read max_lines fractional', path: '/file/read', body: json({path: file(), max_lines: 1.5}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
   {name: 'read max_lines huge is clamped', path: '/file/read', body: json({path: file(), max_lines: 10_000_000}), wantStatus: 200, wantCode: ''},
   {name: 'read bad encoding', path: '/file/read', body: json({path: file(), encoding: 'latin1'}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
-  {name: 'read binary as utf8', path: '/file/read', body: json({path: at('srv/app/logo.bin')}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
-  {name: 'read traversal', path: '/file/read', body: json({path: `${at('srv')}/../outside/secret`}), wantStatus: 403, wantCode: 'PATH_DENIED'},
-  {name: 'read outside the roots', path: '/file/read', body: json({path: at('outside/secret')}), wantStatus: 403, wantCode: 'PATH_DENIED'},
+  {name: 'read binary as utf8', path: '/file/read', body: json({path: inRoot('srv/app/logo.bin')}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'read traversal', path: '/file/read', body: json({path: `${inRoot('srv')}/../outside/secret`}), wantStatus: 403, wantCode: 'PATH_DENIED'},
+  {name: 'read outside the roots', path: '/file/read', body: json({path: inRoot('outside/secret')}), wantStatus: 403, wantCode: 'PATH_DENIED'},
   {name: 'read /etc/shadow (not a root here, and denied)', path: '/file/read', body: json({path: '/etc/shadow'}), wantStatus: 403, wantCode: 'PATH_DENIED'},
   {name: 'read /proc/self/environ', path: '/file/read', body: json({path: '/proc/self/environ'}), wantStatus: 403, wantCode: 'PATH_DENIED'},
-  {name: 'read missing file', path: '/file/read', body: json({path: at('srv/none.txt')}), wantStatus: 404, wantCode: 'NOT_FOUND'},
-  {name: 'read over maxReadBytes', path: '/file/read', body: json({path: at('srv/big.log')}), wantStatus: 413, wantCode: 'PAYLOAD_TOO_LARGE'},
-  {name: 'read a directory', path: '/file/read', body: json({path: at('srv')}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'read missing file', path: '/file/read', body: json({path: inRoot('srv/none.txt')}), wantStatus: 404, wantCode: 'NOT_FOUND'},
+  {name: 'read over maxReadBytes', path: '/file/read', body: json({path: inRoot('srv/big.log')}), wantStatus: 413, wantCode: 'PAYLOAD_TOO_LARGE'},
+  {name: 'read a directory', path: '/file/read', body: json({path: inRoot('srv')}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
   {name: 'read without token', path: '/file/read', role: 'none', body: json({path: file()}), wantStatus: 401, wantCode: 'UNAUTHENTICATED'},
-  {name: 'read with GET', path: '/file/read', method: 'GET', body: '', wantStatus: 405, wantCode: 'METHOD_NOT_ALLOWED'},
+  {name: 'read with GET', path: '/file/read', method: 'GET', wantStatus: 405, wantCode: 'METHOD_NOT_ALLOWED'},
   // POST /file/write
   {name: 'write malformed JSON', path: '/file/write', body: '{', wantStatus: 400, wantCode: 'INVALID_JSON'},
   {name: 'write missing content', path: '/file/write', body: json({path: target()}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
@@ -139,41 +133,52 @@ const cases: () => Case[] = () => [
   {name: 'write bad base64', path: '/file/write', body: json({path: target(), content: '@@@', encoding: 'base64'}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
   {name: 'write content over maxWriteBytes', path: '/file/write', body: json({path: target(), content: 'x'.repeat(1025)}), wantStatus: 413, wantCode: 'PAYLOAD_TOO_LARGE'},
   {name: 'write body over 2 MiB', path: '/file/write', body: json({path: target(), content: 'x'.repeat(2 * 1024 * 1024 + 1)}), wantStatus: 413, wantCode: 'PAYLOAD_TOO_LARGE'},
-  {name: 'write traversal', path: '/file/write', body: json({path: `${at('work')}/../outside/x`, content: 'x'}), wantStatus: 403, wantCode: 'PATH_DENIED'},
-  {name: 'write outside the write roots (a read root)', path: '/file/write', body: json({path: at('srv/app/app.conf'), content: 'x'}), wantStatus: 403, wantCode: 'PATH_DENIED'},
-  {name: 'write through a symlink out of the roots', path: '/file/write', body: json({path: at('srv/app/escape'), content: 'x'}), wantStatus: 403, wantCode: 'PATH_DENIED'},
-  {name: 'write the ledger', path: '/file/write', body: json({path: join(env.paths.stateDir, 'ledger.db'), content: 'x'}), wantStatus: 403, wantCode: 'PATH_DENIED'},
-  {name: 'write the operator token', path: '/file/write', body: json({path: join(env.paths.tokensDir, 'operator'), content: 'x'}), wantStatus: 403, wantCode: 'PATH_DENIED'},
-  {name: 'write agentd state (masked)', path: '/file/write', body: json({path: join(env.paths.stateDir, 'agentd', 'x'), content: 'x', create_dirs: true}), wantStatus: 403, wantCode: 'PATH_DENIED'},
-  {name: 'write a directory', path: '/file/write', body: json({path: at('work'), content: 'x'}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
-  {name: 'write into a missing directory', path: '/file/write', body: json({path: at('work/no/such.txt'), content: 'x'}), wantStatus: 404, wantCode: 'NOT_FOUND'},
+  {name: 'write traversal', path: '/file/write', body: json({path: `${inRoot('work')}/../outside/x`, content: 'x'}), wantStatus: 403, wantCode: 'PATH_DENIED'},
+  {name: 'write outside the write roots (a read root)', path: '/file/write', body: json({path: inRoot('srv/app/app.conf'), content: 'x'}), wantStatus: 403, wantCode: 'PATH_DENIED'},
+  {name: 'write through a symlink out of the roots', path: '/file/write', body: json({path: inRoot('srv/app/escape'), content: 'x'}), wantStatus: 403, wantCode: 'PATH_DENIED'},
+  {name: 'write the ledger', path: '/file/write', body: json({path: '{state}/ledger.db', content: 'x'}), wantStatus: 403, wantCode: 'PATH_DENIED'},
+  {name: 'write the operator token', path: '/file/write', body: json({path: '{tokens}/operator', content: 'x'}), wantStatus: 403, wantCode: 'PATH_DENIED'},
+  {name: 'write agentd state (masked)', path: '/file/write', body: json({path: '{state}/agentd/x', content: 'x', create_dirs: true}), wantStatus: 403, wantCode: 'PATH_DENIED'},
+  {name: 'write a directory', path: '/file/write', body: json({path: inRoot('work'), content: 'x'}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'write into a missing directory', path: '/file/write', body: json({path: inRoot('work/no/such.txt'), content: 'x'}), wantStatus: 404, wantCode: 'NOT_FOUND'},
   {name: 'write without token', path: '/file/write', role: 'none', body: json({path: target(), content: 'x'}), wantStatus: 401, wantCode: 'UNAUTHENTICATED'},
   // POST /file/list
   {name: 'list JSON null', path: '/file/list', body: 'null', wantStatus: 400, wantCode: 'INVALID_JSON'},
   {name: 'list missing path', path: '/file/list', body: json({recursive: true}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
-  {name: 'list recursive wrong type', path: '/file/list', body: json({path: at('srv'), recursive: 1}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
-  {name: 'list limit 0', path: '/file/list', body: json({path: at('srv'), limit: 0}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
-  {name: 'list limit negative', path: '/file/list', body: json({path: at('srv'), limit: -1}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
-  {name: 'list limit absurd', path: '/file/list', body: json({path: at('srv'), limit: 1e300}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
-  {name: 'list limit huge is clamped', path: '/file/list', body: json({path: at('srv'), limit: 1_000_000}), wantStatus: 200, wantCode: ''},
-  {name: 'list max_depth 0', path: '/file/list', body: json({path: at('srv'), max_depth: 0}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
-  {name: 'list max_depth huge is clamped', path: '/file/list', body: json({path: at('srv'), recursive: true, max_depth: 99}), wantStatus: 200, wantCode: ''},
-  {name: 'list unknown field', path: '/file/list', body: json({path: at('srv'), sort: 'size'}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'list recursive wrong type', path: '/file/list', body: json({path: inRoot('srv'), recursive: 1}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'list limit 0', path: '/file/list', body: json({path: inRoot('srv'), limit: 0}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'list limit negative', path: '/file/list', body: json({path: inRoot('srv'), limit: -1}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'list limit absurd', path: '/file/list', body: json({path: inRoot('srv'), limit: 1e300}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'list limit huge is clamped', path: '/file/list', body: json({path: inRoot('srv'), limit: 1_000_000}), wantStatus: 200, wantCode: ''},
+  {name: 'list max_depth 0', path: '/file/list', body: json({path: inRoot('srv'), max_depth: 0}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'list max_depth huge is clamped', path: '/file/list', body: json({path: inRoot('srv'), recursive: true, max_depth: 99}), wantStatus: 200, wantCode: ''},
+  {name: 'list unknown field', path: '/file/list', body: json({path: inRoot('srv'), sort: 'size'}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
   {name: 'list a file', path: '/file/list', body: json({path: file()}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
-  {name: 'list missing directory', path: '/file/list', body: json({path: at('srv/none')}), wantStatus: 404, wantCode: 'NOT_FOUND'},
-  {name: 'list outside the roots', path: '/file/list', body: json({path: at('outside')}), wantStatus: 403, wantCode: 'PATH_DENIED'},
-  {name: 'list traversal', path: '/file/list', body: json({path: `${at('srv')}/..`}), wantStatus: 403, wantCode: 'PATH_DENIED'},
+  {name: 'list missing directory', path: '/file/list', body: json({path: inRoot('srv/none')}), wantStatus: 404, wantCode: 'NOT_FOUND'},
+  {name: 'list outside the roots', path: '/file/list', body: json({path: inRoot('outside')}), wantStatus: 403, wantCode: 'PATH_DENIED'},
+  {name: 'list traversal', path: '/file/list', body: json({path: `${inRoot('srv')}/..`}), wantStatus: 403, wantCode: 'PATH_DENIED'},
   {name: 'list /', path: '/file/list', body: json({path: '/'}), wantStatus: 403, wantCode: 'PATH_DENIED'},
-  {name: 'list without token', path: '/file/list', role: 'none', body: json({path: at('srv')}), wantStatus: 401, wantCode: 'UNAUTHENTICATED'},
+  {name: 'list without token', path: '/file/list', role: 'none', body: json({path: inRoot('srv')}), wantStatus: 401, wantCode: 'UNAUTHENTICATED'},
 ]
+// Every row but the token-less ones is sent with both roles: the file rules are the same for both.
+const cases: BadInputCase[] = rows.flatMap((c) => (c.role === 'none' ? [c] : (['agent', 'operator'] as const).map((role) => ({...c, role}))).map((c) => ({...c, name: `${c.name} (${c.role})`})))
 
 function tree(dir: string): string[] {
   return readdirSync(dir, {recursive: true}).map(String).sort()
 }
 
+badInputTable('agentd file routes: bad input, nothing written', cases, {
+  send: socketSender({socket: () => agentd.socket, token: (role) => (role === 'agent' ? agent : operator), substitute: fill}),
+  // ledger.db-wal/-shm come and go with SQLite's own checkpoints: the ledger's events are counted instead.
+  state: () => ({ledger: ledgerSize(env.paths.ledgerDb), root: tree(root), state: tree(env.paths.stateDir).filter((f) => !f.startsWith('ledger.db'))}),
+  check: (res, c) => {
+    if (c.wantCode === 'PATH_DENIED') expect(res.body.error.details).toMatchObject({path: expect.any(String), reason: expect.any(String)})
+  },
+})
+
 describe('agentd file routes: bad input', () => {
   it('covers every file route of the contract', () => {
-    const covered = new Set(cases().map((c) => `${c.method ?? 'POST'} ${c.path}`))
+    const covered = new Set(rows.map((c) => `${c.method ?? 'POST'} ${c.path}`))
     const untested = Object.values(agentdApi)
       .filter((r) => r.path.startsWith('/file/'))
       .map((r) => `${r.method} ${r.path}`)
@@ -181,31 +186,9 @@ describe('agentd file routes: bad input', () => {
     expect(untested).toEqual([])
   })
 
-  it('answers each bad request with its stable code, writes nothing and keeps serving', async () => {
+  it('keeps serving and left the file alone', async () => {
     const client = env.client('agentd', agentdApi)
-    for (const c of cases()) {
-      for (const role of c.role === 'none' ? ['none'] : ['agent', 'operator']) {
-        // Given the ledger size and the files on disk
-        const before = (await client.ledgerStatus()).size
-        const files = [tree(root), tree(env.paths.stateDir)]
-        const token = role === 'none' ? null : role === 'agent' ? agent : operator
-        const headers: Record<string, string> = {...(token ? {authorization: `Bearer ${token}`} : {}), 'content-type': 'application/json'}
-        // When the request is sent
-        const res = await rawRequest(agentd.socket, c.method ?? 'POST', c.path, {headers, body: c.body || undefined})
-        // Then the status and code are the stable ones, no stack trace, and nothing was written
-        const label = `${c.name} (${role})`
-        expect(res.status, `${label}: ${res.text.slice(0, 300)}`).toBe(c.wantStatus)
-        expect(res.text).not.toMatch(/\n\s+at /)
-        if (c.wantStatus >= 400) {
-          expect(res.body?.error?.code, label).toBe(c.wantCode)
-          if (c.wantCode === 'VALIDATION_FAILED') expect(Array.isArray(res.body.error.details), label).toBe(true)
-          if (c.wantCode === 'PATH_DENIED') expect(res.body.error.details, label).toMatchObject({path: expect.any(String), reason: expect.any(String)})
-        }
-        expect((await client.ledgerStatus()).size, label).toBe(before)
-        expect([tree(root), tree(env.paths.stateDir).filter((f) => !f.startsWith('ledger.db'))], label).toEqual([files[0], files[1]!.filter((f) => !f.startsWith('ledger.db'))])
-      }
-    }
-    expect((await client.fileRead({path: file()})).content).toBe('listen 8080\nworkers 4\n')
+    expect((await client.fileRead({path: at('srv/app/app.conf')})).content).toBe('listen 8080\nworkers 4\n')
     client.close()
-  }, 60_000)
+  })
 })

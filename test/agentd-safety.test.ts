@@ -5,6 +5,7 @@ import {agentdApi} from '../src/daemons/agentd/api.js'
 import {systemdAvailable} from '../src/daemons/agentd/system/discover.js'
 import {OsmodaError} from '../src/lib/errors.js'
 import {rawRequest} from './helpers/raw-request.js'
+import {badInputTable, ledgerSize, socketSender, type BadInputCase} from './helpers/bad-input.js'
 import {testEnv, type DaemonProcess, type TestEnv} from './helpers/env.js'
 
 // These tests describe a host like CI's: systemd is not PID 1 and there is no Nix system profile.
@@ -37,20 +38,10 @@ async function caught(promise: Promise<unknown>): Promise<OsmodaError> {
   throw new Error('expected a rejection')
 }
 
-interface Case {
-  name: string
-  method: string
-  path: string
-  role?: 'operator' | 'agent' | 'none'
-  body?: string
-  wantStatus: number
-  wantCode: string
-}
-
 const json = (value: unknown) => JSON.stringify(value)
 
 // Bad input of every route of this area → the envelope with a stable code, nothing ledgered.
-const cases: Case[] = [
+const cases: BadInputCase[] = [
   // GET /service/status
   {name: 'service unit with a leading dash', method: 'GET', path: '/service/status?unit=-H', wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
   {name: 'service unit with a slash', method: 'GET', path: '/service/status?unit=..%2Fetc', wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
@@ -104,22 +95,11 @@ describe('agentd services, network and safety: bad input', () => {
       .filter((path) => !covered.has(path))
     expect(untested).toEqual([])
   })
+})
 
-  it.each(cases)('$name → $wantStatus $wantCode', async (c) => {
-    // Given the ledger's size
-    const client = env.client('agentd', agentdApi)
-    const before = (await client.ledgerStatus()).size
-    const token = c.role === 'none' ? null : c.role === 'agent' ? agent : operator
-    const headers: Record<string, string> = {...(token ? {authorization: `Bearer ${token}`} : {}), ...(c.body !== undefined ? {'content-type': 'application/json'} : {})}
-    // When the request is sent
-    const res = await rawRequest(agentd.socket, c.method, c.path, {headers, body: c.body})
-    // Then the status and code are the stable ones, and nothing was recorded
-    expect(res.status, res.text).toBe(c.wantStatus)
-    expect(res.body?.error?.code).toBe(c.wantCode)
-    expect(res.text).not.toMatch(/\n\s+at /)
-    expect((await client.ledgerStatus()).size).toBe(before)
-    client.close()
-  })
+badInputTable('agentd services, network and safety: bad input table', cases, {
+  send: socketSender({socket: () => agentd.socket, token: (role) => (role === 'agent' ? agent : operator)}),
+  state: () => ({ledger: ledgerSize(env.paths.ledgerDb)}),
 })
 
 describe('network_info against this host', () => {

@@ -5,7 +5,7 @@ import {signCapability} from '../src/lib/capability.js'
 import {openDatabase} from '../src/lib/db/open.js'
 import {loadNodeKeys} from '../src/lib/identity.js'
 import {createIdGenerator} from '../src/lib/ids.js'
-import {rawRequest} from './helpers/raw-request.js'
+import {badInputTable, ledgerSize, onRoute, socketSender} from './helpers/bad-input.js'
 import {requireTool} from './helpers/system-tool.js'
 import {testEnv, type DaemonProcess, type TestEnv} from './helpers/env.js'
 
@@ -92,17 +92,8 @@ describe.skipIf(bwrap.skip)('osmoda sandbox exec', () => {
 const json = (value: unknown) => JSON.stringify(value)
 const good = {argv: ['true']}
 
-interface Case {
-  name: string
-  body?: string
-  role?: 'agent' | 'none'
-  headers?: Record<string, string>
-  wantStatus: number
-  wantCode: string
-}
-
 // Bad input for POST /sandbox/exec (ARCHITECTURE §8): the envelope, nothing run, nothing ledgered.
-const cases: Case[] = [
+const cases = onRoute('POST', '/sandbox/exec', [
   {name: 'malformed JSON', body: '{"argv": [', wantStatus: 400, wantCode: 'INVALID_JSON'},
   {name: 'JSON array body', body: '["true"]', wantStatus: 400, wantCode: 'INVALID_JSON'},
   {name: 'no argv and no command', body: json({}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
@@ -142,26 +133,18 @@ const cases: Case[] = [
   {name: 'wrong content type', headers: {'content-type': 'text/plain'}, body: json(good), wantStatus: 415, wantCode: 'UNSUPPORTED_MEDIA_TYPE'},
   {name: 'oversized body', body: json({argv: ['echo', 'x'.repeat(1024 * 1024 + 10)]}), wantStatus: 413, wantCode: 'PAYLOAD_TOO_LARGE'},
   {name: 'without token', role: 'none', body: json(good), wantStatus: 401, wantCode: 'UNAUTHENTICATED'},
-]
+])
 
-describe('POST /sandbox/exec bad input', () => {
-  it.each(cases)('$name → $wantStatus $wantCode', async (c) => {
-    // Given the ledger size
-    const ledger = env.client('agentd', agentdApi)
-    const before = (await ledger.ledgerStatus()).size
-    const auth: Record<string, string> = c.role === 'none' ? {} : {authorization: `Bearer ${env.token('agent')}`}
-    // When the bad request is sent
-    const res = await rawRequest(agentd.socket, 'POST', '/sandbox/exec', {headers: {...auth, 'content-type': 'application/json', ...c.headers}, body: c.body})
-    // Then it gets the envelope with the stable code and nothing ran or was ledgered
-    expect(res.status).toBe(c.wantStatus)
-    expect(res.body?.error?.code).toBe(c.wantCode)
-    expect(res.text).not.toMatch(/\n\s+at /)
-    if (c.wantCode === 'VALIDATION_FAILED') expect(Array.isArray(res.body.error.details)).toBe(true)
+badInputTable('POST /sandbox/exec bad input: nothing run, nothing ledgered', cases, {
+  // Every row without a role is the agent's: sandbox_exec is the agent's tool.
+  send: socketSender({socket: () => agentd.socket, token: (role) => env.token(role), defaultRole: 'agent'}),
+  state: () => ({ledger: ledgerSize(env.paths.ledgerDb)}),
+  check: (res, c) => {
     if (c.wantCode === 'POLICY_DENIED') expect(res.body.error.details.reason).toMatch(/^(malformed|bad_signature)$/)
-    expect((await ledger.ledgerStatus()).size).toBe(before)
-    ledger.close()
-  })
+  },
+})
 
+describe('POST /sandbox/exec roles', () => {
   it('lets both roles call it (SPEC §2.1: O,A; sandbox_exec is never gated)', () => {
     expect(agentdApi.sandboxExec.roles).toEqual(['operator', 'agent'])
   })

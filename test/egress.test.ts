@@ -6,7 +6,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {agentdApi} from '../src/daemons/agentd/api.js'
 import {egressApi} from '../src/daemons/egress/api.js'
 import {openLedger} from '../src/lib/ledger/ledger.js'
-import {rawRequest} from './helpers/raw-request.js'
+import {badInputTable, socketSender, type BadInputCase} from './helpers/bad-input.js'
 import {BIN, testEnv, type DaemonProcess, type TestEnv} from './helpers/env.js'
 
 let env: TestEnv
@@ -169,7 +169,7 @@ describe('egress daemon with agentd', () => {
     expect(badConfig.stderr).toMatch(/allowPrivateCidrs/)
   })
 
-  const cases: {name: string; method: string; path: string; role?: 'operator' | 'agent' | 'none'; body?: string; wantStatus: number; wantCode: string}[] = [
+  const cases: BadInputCase[] = [
     {name: 'PUT malformed JSON', method: 'PUT', path: '/egress/allowlist', body: '{"default_allow": [', wantStatus: 400, wantCode: 'INVALID_JSON'},
     {name: 'PUT missing default_allow', method: 'PUT', path: '/egress/allowlist', body: '{}', wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
     {name: 'PUT default_allow not a list', method: 'PUT', path: '/egress/allowlist', body: '{"default_allow": "github.com"}', wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
@@ -189,15 +189,12 @@ describe('egress daemon with agentd', () => {
     {name: 'unknown route', method: 'GET', path: '/egress/nope', wantStatus: 404, wantCode: 'NOT_FOUND'},
   ]
 
-  it.each(cases)('bad input: $name → $wantStatus $wantCode, allowlist unchanged', async (c) => {
+  const allowlist = () => {
     const file = join(env.paths.stateDir, 'egress', 'allowlist.json')
-    const before = existsSync(file) ? readFileSync(file, 'utf8') : null
-    const role = c.role ?? 'operator'
-    const headers: Record<string, string> = {'content-type': 'application/json'}
-    if (role !== 'none') headers.authorization = `Bearer ${env.token(role)}`
-    const res = await rawRequest(egress.socket, c.method, c.path, {headers, body: c.body})
-    expect(res.status).toBe(c.wantStatus)
-    expect(res.body?.error?.code).toBe(c.wantCode)
-    expect(existsSync(file) ? readFileSync(file, 'utf8') : null).toBe(before)
+    return existsSync(file) ? readFileSync(file, 'utf8') : null
+  }
+  badInputTable('bad input: the envelope, allowlist unchanged', cases, {
+    send: socketSender({socket: () => egress.socket, token: (role) => env.token(role)}),
+    state: () => ({allowlist: allowlist()}),
   })
 })

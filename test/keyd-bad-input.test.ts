@@ -7,6 +7,7 @@ import {keydApi} from '../src/daemons/keyd/api.js'
 import {openLedger} from '../src/lib/ledger/ledger.js'
 import {testEnv, type DaemonProcess, type TestEnv} from './helpers/env.js'
 import {rawRequest} from './helpers/raw-request.js'
+import {badInputTable, socketSender, type BadInputCase} from './helpers/bad-input.js'
 
 let env: TestEnv
 let keyd: DaemonProcess
@@ -33,30 +34,26 @@ afterAll(async () => {
   await env?.cleanup()
 })
 
-const send = (method: string, path: string, body?: unknown, role: 'operator' | 'agent' = 'operator', raw?: string) =>
-  rawRequest(keyd.socket, method, path, {
-    headers: {authorization: `Bearer ${env.token(role)}`, ...(body === undefined && raw === undefined ? {} : {'content-type': 'application/json'})},
-    body: raw ?? (body === undefined ? undefined : JSON.stringify(body).replace(/ETH_WALLET|SOL_WALLET/g, (m) => ids[m as keyof typeof ids])),
-  })
+// The health probe after the table.
+const send = (method: string, path: string) => rawRequest(keyd.socket, method, path, {headers: {authorization: `Bearer ${env.token('operator')}`}})
 
 const params = {chain_id: 1, nonce: 0}
 const MAIL = {types: {Person: [{name: 'name', type: 'string'}, {name: 'wallet', type: 'address'}], Mail: [{name: 'from', type: 'Person'}, {name: 'contents', type: 'string'}]}, primaryType: 'Mail', domain: {name: 'Ether Mail', chainId: 1}, message: {from: {name: 'Cow', wallet: '0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826'}, contents: 'hi'}}
 const build = (over: Record<string, unknown>) => ({wallet_id: eth, tx_type: 'transfer', to: TO, value: '1', chain_params: params, ...over})
 const sendBody = (over: Record<string, unknown>) => ({wallet_id: eth, to: TO, amount: '0.1', chain_params: params, ...over})
 
-type Case = {name: string; method?: string; path: string; body?: unknown; raw?: string; role?: 'operator' | 'agent'; status: number; code: string}
-const V = {status: 400, code: 'VALIDATION_FAILED'}
-const A = {status: 400, code: 'INVALID_ADDRESS'}
+const V = {wantStatus: 400, wantCode: 'VALIDATION_FAILED'}
+const A = {wantStatus: 400, wantCode: 'INVALID_ADDRESS'}
 
-const CASES: Case[] = [
-  {name: 'create: malformed JSON', path: '/wallet/create', raw: '{"chain":', status: 400, code: 'INVALID_JSON'},
+const CASES: BadInputCase[] = [
+  {name: 'create: malformed JSON', path: '/wallet/create', body: '{"chain":', wantStatus: 400, wantCode: 'INVALID_JSON'},
   {name: 'create: unknown chain', path: '/wallet/create', body: {chain: 'bitcoin', label: 'x'}, ...V},
   {name: 'create: empty label', path: '/wallet/create', body: {chain: 'ethereum', label: ''}, ...V},
   {name: 'create: label over 64', path: '/wallet/create', body: {chain: 'ethereum', label: 'x'.repeat(65)}, ...V},
   {name: 'create: unknown field', path: '/wallet/create', body: {chain: 'ethereum', label: 'y', private_key: '0x01'}, ...V},
-  {name: 'create: label taken', path: '/wallet/create', body: {chain: 'solana', label: 'eth'}, status: 409, code: 'ALREADY_EXISTS'},
+  {name: 'create: label taken', path: '/wallet/create', body: {chain: 'solana', label: 'eth'}, wantStatus: 409, wantCode: 'ALREADY_EXISTS'},
   {name: 'list: bad chain', method: 'GET', path: '/wallet/list?chain=doge', ...V},
-  {name: 'build: unknown wallet', path: '/wallet/build-tx', body: build({wallet_id: unknown}), status: 404, code: 'NOT_FOUND'},
+  {name: 'build: unknown wallet', path: '/wallet/build-tx', body: build({wallet_id: unknown}), wantStatus: 404, wantCode: 'NOT_FOUND'},
   {name: 'build: bad wallet id', path: '/wallet/build-tx', body: build({wallet_id: 'wal_x'}), ...V},
   {name: 'build: bad checksum', path: '/wallet/build-tx', body: build({to: '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD'}), ...A},
   {name: 'build: 19-byte address', path: '/wallet/build-tx', body: build({to: '0x5aaeb6053f3e94c9b9a09f33669435e7ef1bea'}), ...A},
@@ -102,7 +99,7 @@ const CASES: Case[] = [
   {name: 'send: amount as number', path: '/wallet/send', body: sendBody({amount: 0.1}), ...V},
   {name: 'send: token amount beyond decimals', path: '/wallet/send', body: sendBody({token: TO, amount: '1.001', chain_params: {...params, decimals: 2}}), ...V},
   {name: 'send: token without decimals', path: '/wallet/send', body: sendBody({token: TO}), ...V},
-  {name: 'sign: unknown wallet', path: '/wallet/sign', body: {wallet_id: unknown, payload: '0x01'}, status: 404, code: 'NOT_FOUND'},
+  {name: 'sign: unknown wallet', path: '/wallet/sign', body: {wallet_id: unknown, payload: '0x01'}, wantStatus: 404, wantCode: 'NOT_FOUND'},
   {name: 'sign: non-hex payload', path: '/wallet/sign', body: {wallet_id: eth, payload: 'hello'}, ...V},
   {name: 'sign: payload over 64 KiB', path: '/wallet/sign', body: {wallet_id: eth, payload: `0x${'00'.repeat(64 * 1024 + 1)}`}, ...V},
   {name: 'sign: raw digest not 32 bytes', path: '/wallet/sign', body: {wallet_id: eth, payload: '0x01', scheme: 'raw_digest'}, ...V},
@@ -119,11 +116,11 @@ const CASES: Case[] = [
   {name: 'sign: solana_offchain with non-UTF-8 bytes', path: '/wallet/sign', body: {wallet_id: sol, payload: '0xfffe'}, ...V},
   {name: 'sign: solana_offchain with an empty message', path: '/wallet/sign', body: {wallet_id: sol, payload: '0x'}, ...V},
   {name: 'sign: typed_data on Solana', path: '/wallet/sign', body: {wallet_id: sol, typed_data: MAIL}, ...V},
-  {name: 'delete: unknown wallet', path: '/wallet/delete', body: {wallet_id: unknown}, status: 404, code: 'NOT_FOUND'},
+  {name: 'delete: unknown wallet', path: '/wallet/delete', body: {wallet_id: unknown}, wantStatus: 404, wantCode: 'NOT_FOUND'},
   {name: 'receipts: limit 0', method: 'GET', path: '/wallet/receipts?limit=0', ...V},
   {name: 'receipts: limit -1', method: 'GET', path: '/wallet/receipts?limit=-1', ...V},
   {name: 'receipts: bad action', method: 'GET', path: '/wallet/receipts?action=steal', ...V},
-  {name: 'policy put: agent', method: 'PUT', path: '/wallet/policy', body: {policy: {version: 1, default_effect: 'deny', rules: []}}, role: 'agent', status: 403, code: 'FORBIDDEN'},
+  {name: 'policy put: agent', method: 'PUT', path: '/wallet/policy', body: {policy: {version: 1, default_effect: 'deny', rules: []}}, role: 'agent', wantStatus: 403, wantCode: 'FORBIDDEN'},
   {name: 'policy put: default allow', method: 'PUT', path: '/wallet/policy', body: {policy: {version: 1, default_effect: 'allow', rules: []}}, ...V},
   {name: 'policy put: duplicate rule ids', method: 'PUT', path: '/wallet/policy', body: {policy: {version: 1, default_effect: 'deny', rules: [{id: 'a', effect: 'allow', actions: ['send']}, {id: 'a', effect: 'deny', actions: ['send']}]}}, ...V},
   {name: 'policy put: negative max_per_tx', method: 'PUT', path: '/wallet/policy', body: {policy: {version: 1, default_effect: 'deny', rules: [{id: 'a', effect: 'allow', actions: ['send'], max_per_tx: '-5'}]}}, ...V},
@@ -132,15 +129,16 @@ const CASES: Case[] = [
   {name: 'evaluate: bad address', path: '/wallet/policy/evaluate', body: {wallet_id: eth, action: 'send', to: '0xZZ'}, ...A},
 ]
 
-describe('keyd bad input', () => {
-  it.each(CASES)('$name → $status $code', async (c) => {
-    // Given a running keyd, When the bad request arrives
-    const res = await send(c.method ?? 'POST', c.path, c.body, c.role ?? 'operator', c.raw)
-    // Then it gets the error envelope with the stable code
-    expect(res.status, res.text).toBe(c.status)
-    expect(res.body).toMatchObject({error: {code: c.code, message: expect.any(String)}})
-  })
+badInputTable('keyd bad input', CASES, {
+  send: socketSender({
+    socket: () => keyd.socket,
+    token: (role) => env.token(role),
+    // Wallet ids exist only once beforeAll has created them.
+    substitute: (text) => text.replace(/ETH_WALLET|SOL_WALLET/g, (m) => ids[m as keyof typeof ids]),
+  }),
+})
 
+describe('keyd after the bad input', () => {
   it('signed nothing and stayed up', async () => {
     const ledger = openLedger(env.paths.ledgerDb, {readonly: true})
     try {

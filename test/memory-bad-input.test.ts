@@ -3,6 +3,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {agentdApi} from '../src/daemons/agentd/api.js'
 import {rawRequest} from './helpers/raw-request.js'
+import {badInputTable, ledgerSize, socketSender, type BadInputCase} from './helpers/bad-input.js'
 import {testEnv, type DaemonProcess, type TestEnv} from './helpers/env.js'
 
 let env: TestEnv
@@ -22,23 +23,13 @@ afterAll(async () => {
   await env?.cleanup()
 })
 
-interface Case {
-  name: string
-  method: string
-  path: string
-  role?: 'operator' | 'agent' | 'none'
-  body?: string
-  wantStatus: number
-  wantCode: string
-}
-
 const json = (value: unknown) => JSON.stringify(value)
 const store = {summary: 'ok summary', category: 'general'}
 const ingest = {summary: 'ok', category: 'deploy', source: 'watch'}
 const recall = {query: 'nginx'}
 
 // Every memory route's bad input (ARCHITECTURE §8): the envelope with a stable code, nothing written.
-const cases: Case[] = [
+const cases: BadInputCase[] = [
   // POST /memory/store
   {name: 'store malformed JSON', method: 'POST', path: '/memory/store', body: '{"summary": ', wantStatus: 400, wantCode: 'INVALID_JSON'},
   {name: 'store missing summary', method: 'POST', path: '/memory/store', body: json({category: 'general'}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
@@ -101,6 +92,14 @@ function memoryFiles(dir: string): string[] {
   }
 }
 
+badInputTable('agentd memory bad input: the envelope, nothing written', cases, {
+  send: socketSender({socket: () => agentd.socket, token: (role) => (role === 'agent' ? agent : operator)}),
+  state: () => ({ledger: ledgerSize(env.paths.ledgerDb), files: memoryFiles(join(env.paths.stateDir, 'memory'))}),
+  check: (res, c) => {
+    if (c.wantStatus < 400) expect(res.body).toMatchObject({memories: expect.any(Array), truncated: false})
+  },
+})
+
 describe('agentd memory bad input', () => {
   it('covers every memory route of the contract', () => {
     const covered = new Set(cases.map((c) => `${c.method} ${c.path.split('?')[0]}`))
@@ -109,30 +108,6 @@ describe('agentd memory bad input', () => {
       .map((r) => `${r.method} ${r.path}`)
       .filter((key) => !covered.has(key))
     expect(untested).toEqual([])
-  })
-
-  it.each(cases)('$name → $wantStatus $wantCode', async (c) => {
-    // Given a ledger of known size and the memory files on disk
-    const client = env.client('agentd', agentdApi)
-    const before = (await client.ledgerStatus()).size
-    const dir = join(env.paths.stateDir, 'memory')
-    const files = memoryFiles(dir)
-    const token = c.role === 'none' ? null : c.role === 'agent' ? agent : operator
-    const headers: Record<string, string> = {...(token ? {authorization: `Bearer ${token}`} : {}), ...(c.body !== undefined ? {'content-type': 'application/json'} : {})}
-    // When the request is sent
-    const res = await rawRequest(agentd.socket, c.method, c.path, {headers, body: c.body})
-    // Then the status and code are the stable ones, no stack trace, nothing written
-    expect(res.status, res.text).toBe(c.wantStatus)
-    expect(res.text).not.toMatch(/\n\s+at /)
-    if (c.wantStatus >= 400) {
-      expect(res.body?.error?.code).toBe(c.wantCode)
-      if (c.wantCode === 'VALIDATION_FAILED') expect(Array.isArray(res.body.error.details)).toBe(true)
-    } else {
-      expect(res.body).toMatchObject({memories: expect.any(Array), truncated: false})
-    }
-    expect((await client.ledgerStatus()).size).toBe(before)
-    expect(memoryFiles(dir)).toEqual(files)
-    client.close()
   })
 
   it('gives a hint when the query has no terms', async () => {

@@ -8,7 +8,7 @@ import {openLedger} from '../src/lib/ledger/ledger.js'
 import {Client} from '@modelcontextprotocol/sdk/client/index.js'
 import {StdioClientTransport} from '@modelcontextprotocol/sdk/client/stdio.js'
 import {BIN, testEnv, type DaemonProcess, type TestEnv} from './helpers/env.js'
-import {rawRequest} from './helpers/raw-request.js'
+import {badInputTable, socketSender, type BadInputCase} from './helpers/bad-input.js'
 
 let env: TestEnv
 let agentd: DaemonProcess
@@ -171,7 +171,7 @@ function openLedgerQuery(type: string, actor: string) {
 }
 
 describe('routines bad input', () => {
-  const cases: {name: string; method: string; path: string; body?: unknown; role?: 'operator' | 'agent'; wantStatus: number; wantCode: string}[] = [
+  const cases: BadInputCase[] = [
     {name: 'bad cron minute', method: 'POST', path: '/routine/add', body: {name: 'a', trigger: {type: 'cron', expression: '61 * * * *'}, action: {type: 'health_check'}}, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
     {name: 'six-field cron', method: 'POST', path: '/routine/add', body: {name: 'a', trigger: {type: 'cron', expression: '0 * * * * *'}, action: {type: 'health_check'}}, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
     {name: 'cron nickname', method: 'POST', path: '/routine/add', body: {name: 'a', trigger: {type: 'cron', expression: '@hourly'}, action: {type: 'health_check'}}, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
@@ -216,16 +216,10 @@ describe('routines bad input', () => {
     {name: 'reload as agent', method: 'POST', path: '/reload', body: {}, role: 'agent', wantStatus: 403, wantCode: 'FORBIDDEN'},
   ]
 
-  it.each(cases)('$name → $wantStatus $wantCode', async ({method, path, body, role, wantStatus, wantCode}) => {
-    const before = (await operator().routineList({})).routines.length
-    const res = await rawRequest(env.paths.socket('routines'), method, path, {
-      headers: {authorization: `Bearer ${env.token(role ?? 'operator')}`, ...(body === undefined ? {} : {'content-type': 'application/json'})},
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    })
-    expect(res.status).toBe(wantStatus)
-    expect(res.body.error.code).toBe(wantCode)
+  badInputTable('the envelope, no routine added or removed', cases, {
+    send: socketSender({socket: () => env.paths.socket('routines'), token: (role) => env.token(role)}),
     // Nothing was written and the daemon still serves
-    expect((await operator().routineList({})).routines.length).toBe(before)
+    state: async () => ({routines: (await operator().routineList({})).routines.length}),
   })
 })
 

@@ -12,6 +12,7 @@ import type {FleetProposal} from '../src/daemons/watch/fleet-api.js'
 import {openLedger} from '../src/lib/ledger/ledger.js'
 import {testEnv, type DaemonProcess, type TestEnv} from './helpers/env.js'
 import {rawRequest} from './helpers/raw-request.js'
+import {badInputTable, socketSender, type BadInputCase} from './helpers/bad-input.js'
 
 interface Node {
   name: 'A' | 'B'
@@ -206,50 +207,44 @@ describe('a fleet deploy between two nodes over a relaying mesh', () => {
 
 const CMD = {type: 'commands', apply: [{command: '/bin/true', args: []}], revert: []}
 const fl = 'fl_01JDX8Q4S1T6V0W7Y2Z3A4B5C6'
-const BAD: {name: string; method: string; path: string; body: unknown; role?: 'operator' | 'agent'; status: number; code: string}[] = [
-  {name: 'propose: missing plan', method: 'POST', path: '/fleet/propose', body: {target: CMD, peer_ids: [B_ID]}, status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'propose: plan over 500', method: 'POST', path: '/fleet/propose', body: {plan: 'x'.repeat(501), target: CMD, peer_ids: [B_ID]}, status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'propose: unknown field', method: 'POST', path: '/fleet/propose', body: {plan: 'p', target: CMD, peer_ids: [B_ID], force: true}, status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'propose: no peers', method: 'POST', path: '/fleet/propose', body: {plan: 'p', target: CMD, peer_ids: []}, status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'propose: 65 peers', method: 'POST', path: '/fleet/propose', body: {plan: 'p', target: CMD, peer_ids: Array.from({length: 65}, (_, i) => i.toString(16).padStart(32, '0'))}, status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'propose: duplicate peers', method: 'POST', path: '/fleet/propose', body: {plan: 'p', target: CMD, peer_ids: [B_ID, B_ID]}, status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'propose: malformed peer id', method: 'POST', path: '/fleet/propose', body: {plan: 'p', target: CMD, peer_ids: ['peer-b']}, status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'propose: node-specific store path', method: 'POST', path: '/fleet/propose', body: {plan: 'p', target: {type: 'nixos', source: {store_path: '/nix/store/00000000000000000000000000000000-x'}}, peer_ids: [B_ID]}, status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'propose: generation target', method: 'POST', path: '/fleet/propose', body: {plan: 'p', target: {type: 'nixos', source: {generation: 3}}, peer_ids: [B_ID]}, status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'propose: quorum 0', method: 'POST', path: '/fleet/propose', body: {plan: 'p', target: CMD, peer_ids: [B_ID], quorum_percent: 0}, status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'propose: quorum 101', method: 'POST', path: '/fleet/propose', body: {plan: 'p', target: CMD, peer_ids: [B_ID], quorum_percent: 101}, status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'propose: timeout 29', method: 'POST', path: '/fleet/propose', body: {plan: 'p', target: CMD, peer_ids: [B_ID], timeout_secs: 29}, status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'propose: timeout 3601', method: 'POST', path: '/fleet/propose', body: {plan: 'p', target: CMD, peer_ids: [B_ID], timeout_secs: 3601}, status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'propose: missing executable', method: 'POST', path: '/fleet/propose', body: {plan: 'p', target: {...CMD, apply: [{command: '/nope/x', args: []}]}, peer_ids: [B_ID]}, status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'propose: 33 checks', method: 'POST', path: '/fleet/propose', body: {plan: 'p', target: CMD, peer_ids: [B_ID], health_checks: Array(33).fill({type: 'tcp_port', port: 1})}, status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'list: limit 0', method: 'GET', path: '/fleet/list?limit=0', body: undefined, status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'list: limit -1', method: 'GET', path: '/fleet/list?limit=-1', body: undefined, status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'list: unknown phase', method: 'GET', path: '/fleet/list?phase=done', body: undefined, status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'list: bad cursor', method: 'GET', path: '/fleet/list?cursor=sw_1', body: undefined, status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'get: malformed id', method: 'GET', path: '/fleet/fl_nope', body: undefined, status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'get: unknown id', method: 'GET', path: `/fleet/${fl}`, body: undefined, status: 404, code: 'NOT_FOUND'},
-  {name: 'vote: approve missing', method: 'POST', path: `/fleet/${fl}/vote`, body: {}, status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'vote: approve as string', method: 'POST', path: `/fleet/${fl}/vote`, body: {approve: 'yes'}, status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'vote: reason over 500', method: 'POST', path: `/fleet/${fl}/vote`, body: {approve: false, reason: 'x'.repeat(501)}, status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'vote: unknown id', method: 'POST', path: `/fleet/${fl}/vote`, body: {approve: false}, status: 404, code: 'NOT_FOUND'},
-  {name: 'rollback: unknown id', method: 'POST', path: `/fleet/${fl}/rollback`, body: {}, status: 404, code: 'NOT_FOUND'},
-  {name: 'rollback: reason over 500', method: 'POST', path: `/fleet/${fl}/rollback`, body: {reason: 'x'.repeat(501)}, status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'inbound: as agent', method: 'POST', path: '/fleet/inbound', body: {peer_id: B_ID, message: {type: 'fleet_vote', fleet_id: fl, approve: true}}, role: 'agent', status: 403, code: 'FORBIDDEN'},
-  {name: 'inbound: unknown message type', method: 'POST', path: '/fleet/inbound', body: {peer_id: B_ID, message: {type: 'chat', text: 'hi'}}, status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'inbound: missing peer_id', method: 'POST', path: '/fleet/inbound', body: {message: {type: 'fleet_vote', fleet_id: fl, approve: true}}, status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'inbound: extra field in message', method: 'POST', path: '/fleet/inbound', body: {peer_id: B_ID, message: {type: 'fleet_vote', fleet_id: fl, approve: true, from: B_ID}}, status: 400, code: 'VALIDATION_FAILED'},
+const BAD: BadInputCase[] = [
+  {name: 'propose: missing plan', method: 'POST', path: '/fleet/propose', body: {target: CMD, peer_ids: [B_ID]}, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'propose: plan over 500', method: 'POST', path: '/fleet/propose', body: {plan: 'x'.repeat(501), target: CMD, peer_ids: [B_ID]}, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'propose: unknown field', method: 'POST', path: '/fleet/propose', body: {plan: 'p', target: CMD, peer_ids: [B_ID], force: true}, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'propose: no peers', method: 'POST', path: '/fleet/propose', body: {plan: 'p', target: CMD, peer_ids: []}, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'propose: 65 peers', method: 'POST', path: '/fleet/propose', body: {plan: 'p', target: CMD, peer_ids: Array.from({length: 65}, (_, i) => i.toString(16).padStart(32, '0'))}, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'propose: duplicate peers', method: 'POST', path: '/fleet/propose', body: {plan: 'p', target: CMD, peer_ids: [B_ID, B_ID]}, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'propose: malformed peer id', method: 'POST', path: '/fleet/propose', body: {plan: 'p', target: CMD, peer_ids: ['peer-b']}, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'propose: node-specific store path', method: 'POST', path: '/fleet/propose', body: {plan: 'p', target: {type: 'nixos', source: {store_path: '/nix/store/00000000000000000000000000000000-x'}}, peer_ids: [B_ID]}, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'propose: generation target', method: 'POST', path: '/fleet/propose', body: {plan: 'p', target: {type: 'nixos', source: {generation: 3}}, peer_ids: [B_ID]}, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'propose: quorum 0', method: 'POST', path: '/fleet/propose', body: {plan: 'p', target: CMD, peer_ids: [B_ID], quorum_percent: 0}, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'propose: quorum 101', method: 'POST', path: '/fleet/propose', body: {plan: 'p', target: CMD, peer_ids: [B_ID], quorum_percent: 101}, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'propose: timeout 29', method: 'POST', path: '/fleet/propose', body: {plan: 'p', target: CMD, peer_ids: [B_ID], timeout_secs: 29}, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'propose: timeout 3601', method: 'POST', path: '/fleet/propose', body: {plan: 'p', target: CMD, peer_ids: [B_ID], timeout_secs: 3601}, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'propose: missing executable', method: 'POST', path: '/fleet/propose', body: {plan: 'p', target: {...CMD, apply: [{command: '/nope/x', args: []}]}, peer_ids: [B_ID]}, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'propose: 33 checks', method: 'POST', path: '/fleet/propose', body: {plan: 'p', target: CMD, peer_ids: [B_ID], health_checks: Array(33).fill({type: 'tcp_port', port: 1})}, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'list: limit 0', method: 'GET', path: '/fleet/list?limit=0', body: undefined, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'list: limit -1', method: 'GET', path: '/fleet/list?limit=-1', body: undefined, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'list: unknown phase', method: 'GET', path: '/fleet/list?phase=done', body: undefined, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'list: bad cursor', method: 'GET', path: '/fleet/list?cursor=sw_1', body: undefined, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'get: malformed id', method: 'GET', path: '/fleet/fl_nope', body: undefined, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'get: unknown id', method: 'GET', path: `/fleet/${fl}`, body: undefined, wantStatus: 404, wantCode: 'NOT_FOUND'},
+  {name: 'vote: approve missing', method: 'POST', path: `/fleet/${fl}/vote`, body: {}, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'vote: approve as string', method: 'POST', path: `/fleet/${fl}/vote`, body: {approve: 'yes'}, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'vote: reason over 500', method: 'POST', path: `/fleet/${fl}/vote`, body: {approve: false, reason: 'x'.repeat(501)}, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'vote: unknown id', method: 'POST', path: `/fleet/${fl}/vote`, body: {approve: false}, wantStatus: 404, wantCode: 'NOT_FOUND'},
+  {name: 'rollback: unknown id', method: 'POST', path: `/fleet/${fl}/rollback`, body: {}, wantStatus: 404, wantCode: 'NOT_FOUND'},
+  {name: 'rollback: reason over 500', method: 'POST', path: `/fleet/${fl}/rollback`, body: {reason: 'x'.repeat(501)}, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'inbound: as agent', method: 'POST', path: '/fleet/inbound', body: {peer_id: B_ID, message: {type: 'fleet_vote', fleet_id: fl, approve: true}}, role: 'agent', wantStatus: 403, wantCode: 'FORBIDDEN'},
+  {name: 'inbound: unknown message type', method: 'POST', path: '/fleet/inbound', body: {peer_id: B_ID, message: {type: 'chat', text: 'hi'}}, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'inbound: missing peer_id', method: 'POST', path: '/fleet/inbound', body: {message: {type: 'fleet_vote', fleet_id: fl, approve: true}}, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'inbound: extra field in message', method: 'POST', path: '/fleet/inbound', body: {peer_id: B_ID, message: {type: 'fleet_vote', fleet_id: fl, approve: true, from: B_ID}}, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
 ]
 
 describe('bad input on /fleet routes', () => {
-  it.each(BAD)('$name → $status $code', async ({method, path, body, role, status, code}) => {
-    const before = fleetEvents(A()).length
-    const res = await rawRequest(A().watch.socket, method, path, {
-      headers: {authorization: `Bearer ${A().env.token(role ?? 'operator')}`, ...(body === undefined ? {} : {'content-type': 'application/json'})},
-      ...(body === undefined ? {} : {body: JSON.stringify(body)}),
-    })
-    expect(res.status, res.text).toBe(status)
-    expect(res.body.error.code).toBe(code)
-    expect(fleetEvents(A()).length).toBe(before)
+  badInputTable('the envelope, no fleet event', BAD, {
+    send: socketSender({socket: () => A().watch.socket, token: (role) => A().env.token(role)}),
+    state: () => ({fleetEvents: fleetEvents(A()).length}),
   })
 
   it('propose answers 503 DAEMON_UNAVAILABLE "mesh is not running" without a mesh socket, and 409 for an unconnected peer', async () => {

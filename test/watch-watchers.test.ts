@@ -7,6 +7,7 @@ import {watchApi} from '../src/daemons/watch/api.js'
 import {openLedger} from '../src/lib/ledger/ledger.js'
 import {testEnv, type DaemonProcess, type TestEnv} from './helpers/env.js'
 import {rawRequest} from './helpers/raw-request.js'
+import {badInputTable, onRoute, socketSender, type BadInputCase} from './helpers/bad-input.js'
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {createServer} from 'node:net'
 import {join} from 'node:path'
@@ -47,79 +48,66 @@ afterAll(async () => {
   await env?.cleanup()
 })
 
-const send = (method: string, path: string, body?: unknown, role: 'operator' | 'agent' = 'operator', raw?: string) =>
-  rawRequest(watch.socket, method, path, {
-    headers: {authorization: `Bearer ${env.token(role)}`, ...(role === 'agent' ? {'x-osmoda-agent-id': 'ops'} : {}), ...(body === undefined && raw === undefined ? {} : {'content-type': 'application/json'})},
-    body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
-  })
+const send = socketSender({socket: () => watch.socket, token: (role) => env.token(role), agentHeaders: {'x-osmoda-agent-id': 'ops'}})
 
 const tcp = {type: 'tcp_port', port: 1}
 const add = (extra: Record<string, unknown>) => ({name: 'bad', check: tcp, ...extra})
 
-const ADD: {name: string; body: unknown; raw?: string; status: number; code: string}[] = [
-  {name: 'malformed JSON', body: undefined, raw: '{"name": ', status: 400, code: 'INVALID_JSON'},
-  {name: 'missing name', body: {check: tcp}, status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'missing check', body: {name: 'x'}, status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'empty name', body: add({name: ''}), status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'name over 64 chars', body: add({name: 'x'.repeat(65)}), status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'name with a newline', body: add({name: 'a\nb'}), status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'unknown field', body: add({force: true}), status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'unknown check type', body: add({check: {type: 'ping', host: 'x'}}), status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'check with unknown field', body: add({check: {type: 'tcp_port', port: 80, retries: 3}}), status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'relative check command', body: add({check: {type: 'command', command: 'curl'}}), status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'missing check command', body: add({check: {type: 'command', command: '/nonexistent/check'}}), status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'unknown action type', body: add({actions: [{type: 'reboot'}]}), status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'action with unknown field', body: add({actions: [{type: 'rollback_generation', generation: 3}]}), status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'relative action executable', body: add({actions: [{type: 'command', command: 'systemctl', args: ['restart', 'x']}]}), status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'missing action executable', body: add({actions: [{type: 'command', command: '/nonexistent/restart'}]}), status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'action args not strings', body: add({actions: [{type: 'command', command: '/bin/true', args: [1]}]}), status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'action timeout 121', body: add({actions: [{type: 'command', command: '/bin/true', timeout_secs: 121}]}), status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'unit with a space', body: add({actions: [{type: 'restart_service', unit: 'nginx service'}]}), status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'notify without message', body: add({actions: [{type: 'notify'}]}), status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'notify with a bad severity', body: add({actions: [{type: 'notify', message: 'x', severity: 'panic'}]}), status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'empty ladder', body: add({actions: []}), status: 400, code: 'VALIDATION_FAILED'},
-  {name: '9 actions', body: add({actions: Array(9).fill({type: 'notify', message: 'x'})}), status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'actions not an array', body: add({actions: {type: 'notify', message: 'x'}}), status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'interval 4', body: add({interval_secs: 4}), status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'negative interval', body: add({interval_secs: -30}), status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'huge interval', body: add({interval_secs: 1e12}), status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'fractional interval', body: add({interval_secs: 30.5}), status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'interval as string', body: add({interval_secs: '30'}), status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'stable 29', body: add({stable_secs: 29}), status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'stable over a day', body: add({stable_secs: 86_401}), status: 400, code: 'VALIDATION_FAILED'},
-  {name: 'negative stable', body: add({stable_secs: -1}), status: 400, code: 'VALIDATION_FAILED'},
+const ADD = onRoute('POST', '/watcher/add', [
+  {name: 'malformed JSON', body: '{"name": ', wantStatus: 400, wantCode: 'INVALID_JSON'},
+  {name: 'missing name', body: {check: tcp}, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'missing check', body: {name: 'x'}, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'empty name', body: add({name: ''}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'name over 64 chars', body: add({name: 'x'.repeat(65)}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'name with a newline', body: add({name: 'a\nb'}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'unknown field', body: add({force: true}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'unknown check type', body: add({check: {type: 'ping', host: 'x'}}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'check with unknown field', body: add({check: {type: 'tcp_port', port: 80, retries: 3}}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'relative check command', body: add({check: {type: 'command', command: 'curl'}}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'missing check command', body: add({check: {type: 'command', command: '/nonexistent/check'}}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'unknown action type', body: add({actions: [{type: 'reboot'}]}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'action with unknown field', body: add({actions: [{type: 'rollback_generation', generation: 3}]}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'relative action executable', body: add({actions: [{type: 'command', command: 'systemctl', args: ['restart', 'x']}]}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'missing action executable', body: add({actions: [{type: 'command', command: '/nonexistent/restart'}]}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'action args not strings', body: add({actions: [{type: 'command', command: '/bin/true', args: [1]}]}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'action timeout 121', body: add({actions: [{type: 'command', command: '/bin/true', timeout_secs: 121}]}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'unit with a space', body: add({actions: [{type: 'restart_service', unit: 'nginx service'}]}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'notify without message', body: add({actions: [{type: 'notify'}]}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'notify with a bad severity', body: add({actions: [{type: 'notify', message: 'x', severity: 'panic'}]}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'empty ladder', body: add({actions: []}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: '9 actions', body: add({actions: Array(9).fill({type: 'notify', message: 'x'})}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'actions not an array', body: add({actions: {type: 'notify', message: 'x'}}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'interval 4', body: add({interval_secs: 4}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'negative interval', body: add({interval_secs: -30}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'huge interval', body: add({interval_secs: 1e12}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'fractional interval', body: add({interval_secs: 30.5}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'interval as string', body: add({interval_secs: '30'}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'stable 29', body: add({stable_secs: 29}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'stable over a day', body: add({stable_secs: 86_401}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'negative stable', body: add({stable_secs: -1}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+])
+
+const OTHER: BadInputCase[] = [
+  {name: 'list: bad state', method: 'GET', path: '/watcher/list?state=exploded', wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'list: unknown parameter', method: 'GET', path: '/watcher/list?all=1', wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'get: bad id', method: 'GET', path: '/watcher/wat_nope', wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'get: switch id', method: 'GET', path: '/watcher/sw_01JDX8Q4S1T6V0W7Y2Z3A4B5C6', wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'get: traversal id', method: 'GET', path: '/watcher/..%2F..%2Fetc', wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'get: unknown id', method: 'GET', path: `/watcher/${wat}`, wantStatus: 404, wantCode: 'NOT_FOUND'},
+  {name: 'remove: unknown id', method: 'DELETE', path: `/watcher/${wat}`, wantStatus: 404, wantCode: 'NOT_FOUND'},
+  {name: 'remove: bad id', method: 'DELETE', path: '/watcher/x', wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'remove: unknown parameter', method: 'DELETE', path: `/watcher/${wat}?force=1`, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'reset: unknown id', method: 'POST', path: `/watcher/${wat}/reset`, body: {}, wantStatus: 404, wantCode: 'NOT_FOUND'},
+  {name: 'reset: unknown field', method: 'POST', path: `/watcher/${wat}/reset`, body: {hard: true}, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'reset: agent role', method: 'POST', path: `/watcher/${wat}/reset`, body: {}, role: 'agent', wantStatus: 403, wantCode: 'FORBIDDEN'},
+  {name: 'reset: GET', method: 'GET', path: `/watcher/${wat}/reset`, wantStatus: 405, wantCode: 'METHOD_NOT_ALLOWED'},
+  {name: 'add: PUT', method: 'PUT', path: '/watcher/add', body: {}, wantStatus: 405, wantCode: 'METHOD_NOT_ALLOWED'},
 ]
 
-describe('watcher bad input', () => {
-  it.each(ADD)('POST /watcher/add: $name → $status $code', async ({body, raw, status, code}) => {
-    const res = await send('POST', '/watcher/add', body, 'operator', raw)
-    expect(res.status, res.text).toBe(status)
-    expect(res.body.error.code).toBe(code)
-  })
+badInputTable('watcher bad input: POST /watcher/add', ADD, {send})
+badInputTable('watcher bad input: other /watcher routes', OTHER, {send})
 
-  const OTHER: {name: string; method: string; path: string; body?: unknown; role?: 'operator' | 'agent'; status: number; code: string}[] = [
-    {name: 'list: bad state', method: 'GET', path: '/watcher/list?state=exploded', status: 400, code: 'VALIDATION_FAILED'},
-    {name: 'list: unknown parameter', method: 'GET', path: '/watcher/list?all=1', status: 400, code: 'VALIDATION_FAILED'},
-    {name: 'get: bad id', method: 'GET', path: '/watcher/wat_nope', status: 400, code: 'VALIDATION_FAILED'},
-    {name: 'get: switch id', method: 'GET', path: '/watcher/sw_01JDX8Q4S1T6V0W7Y2Z3A4B5C6', status: 400, code: 'VALIDATION_FAILED'},
-    {name: 'get: traversal id', method: 'GET', path: '/watcher/..%2F..%2Fetc', status: 400, code: 'VALIDATION_FAILED'},
-    {name: 'get: unknown id', method: 'GET', path: `/watcher/${wat}`, status: 404, code: 'NOT_FOUND'},
-    {name: 'remove: unknown id', method: 'DELETE', path: `/watcher/${wat}`, status: 404, code: 'NOT_FOUND'},
-    {name: 'remove: bad id', method: 'DELETE', path: '/watcher/x', status: 400, code: 'VALIDATION_FAILED'},
-    {name: 'remove: unknown parameter', method: 'DELETE', path: `/watcher/${wat}?force=1`, status: 400, code: 'VALIDATION_FAILED'},
-    {name: 'reset: unknown id', method: 'POST', path: `/watcher/${wat}/reset`, body: {}, status: 404, code: 'NOT_FOUND'},
-    {name: 'reset: unknown field', method: 'POST', path: `/watcher/${wat}/reset`, body: {hard: true}, status: 400, code: 'VALIDATION_FAILED'},
-    {name: 'reset: agent role', method: 'POST', path: `/watcher/${wat}/reset`, body: {}, role: 'agent', status: 403, code: 'FORBIDDEN'},
-    {name: 'reset: GET', method: 'GET', path: `/watcher/${wat}/reset`, status: 405, code: 'METHOD_NOT_ALLOWED'},
-    {name: 'add: PUT', method: 'PUT', path: '/watcher/add', body: {}, status: 405, code: 'METHOD_NOT_ALLOWED'},
-  ]
-
-  it.each(OTHER)('$name → $status $code', async ({method, path, body, role, status, code}) => {
-    const res = await send(method, path, body, role)
-    expect(res.status, res.text).toBe(status)
-    expect(res.body.error.code).toBe(code)
-  })
-
+describe('watcher after the bad input', () => {
   it('rejects an unknown token', async () => {
     for (const [method, path] of [
       ['GET', '/watcher/list'],

@@ -23,6 +23,11 @@ in
     default = "info";
     description = "Log level of every daemon (JSON lines on stderr, in the journal); written as logLevel into each <name>.json.";
   };
+  socketGroup = lib.mkOption {
+    type = lib.types.strMatching "[a-z_][a-z0-9_-]{0,31}";
+    default = "osmoda";
+    description = "Group given every daemon's socket in /run/osmoda (mode 0660); written as socketGroup into each <name>.json. The egress proxy socket always uses osmoda-sandbox.";
+  };
   agentd = import ./agentd.nix { inherit lib h; };
   inherit (built) keyd watch routines egress;
   inherit mesh;

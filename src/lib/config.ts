@@ -6,7 +6,15 @@ import {LOG_LEVELS} from './log.js'
 import {issueList} from './rpc/validation.js'
 
 /** Keys every daemon config has (SPEC §1.13). */
-export const SharedConfig = {logLevel: z.enum(LOG_LEVELS).default('info')}
+export const SharedConfig = {
+  logLevel: z.enum(LOG_LEVELS).default('info'),
+  // SPEC §1.1: sockets are 0660 with group osmoda; where the group is missing they stay 0600 (rpc/socket-access.ts).
+  socketGroup: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'expected a group name such as osmoda')
+    .default('osmoda')
+    .describe('Group given the daemon socket (mode 0660); when it does not exist the socket is owner-only (0600). Read at start.'),
+}
 
 /** A loaded config with the digest recorded in `daemon.started`. */
 export interface LoadedConfig<T> {

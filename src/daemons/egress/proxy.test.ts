@@ -1,156 +1,16 @@
-import {execFileSync} from 'node:child_process'
-import {generateKeyPairSync} from 'node:crypto'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {createServer, connect, type Server, type Socket} from 'node:net'
-import {tmpdir} from 'node:os'
+// The egress CONNECT proxy: tunnels it opens, and every refusal with its reason.
+import {readFileSync} from 'node:fs'
+import {connect} from 'node:net'
 import {join} from 'node:path'
-import {connect as tlsConnect, createServer as createTlsServer, type Server as TlsServer} from 'node:tls'
-import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
-import {signCapability} from '../../lib/capability.js'
-import {openLedger, type Ledger} from '../../lib/ledger/ledger.js'
+import {describe, expect, it} from 'vitest'
 import {silentLogger} from '../../lib/log.js'
-import {requireTool} from '../../../test/helpers/system-tool.js'
 import {policyFrom} from './decision.js'
 import {createEgressEvents} from './events.js'
-import {buildClientHello} from './first-bytes.js'
-import {createEgressProxy, type EgressProxy, type ProxySettings} from './proxy.js'
-import {groupId} from './unix-socket.js'
+import {createEgressProxy} from './proxy.js'
+import {groupId} from '../../lib/rpc/socket-access.js'
+import {allowedEvents, clock, connectReq, deniedEvents, dir, echoPort, ledger, node, other, proxy, readUntilClosed, revoked, send, setClock, setFresh, settings, token, unixPath, useEgressProxy} from '../../../test/helpers/egress-proxy-kit.js'
 
-const node = generateKeyPairSync('ed25519')
-const other = generateKeyPairSync('ed25519')
-const NAMES: Record<string, string[]> = {
-  'allowed.test': ['127.0.0.1'],
-  'tls.test': ['127.0.0.1'],
-  'other.test': ['127.0.0.1'],
-  'private.test': ['10.0.0.5'],
-  'mixed.test': ['127.0.0.1', '192.168.1.1'],
-  'mapped.test': ['::ffff:127.0.0.1'],
-  'xn--bcher-kva.test': ['127.0.0.1'],
-  'x.wild.test': ['127.0.0.1'],
-}
-
-let dir: string
-let ledger: Ledger
-let proxy: EgressProxy
-let tcpPort: number
-let unixPath: string
-let echo: Server
-let echoPort: number
-let fresh: boolean
-let revoked: Set<string>
-let settings: ProxySettings
-let clock: number
-
-/** An upstream that echoes what it gets, prefixed, and half-closes when the client does. */
-function startEcho(): Promise<Server> {
-  const server = createServer({allowHalfOpen: true}, (socket) => {
-    socket.on('data', (d: Buffer) => socket.write(Buffer.concat([Buffer.from('echo:'), d])))
-    socket.on('end', () => socket.end('bye'))
-    socket.on('error', () => {})
-  })
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)))
-}
-
-function baseSettings(): ProxySettings {
-  return {
-    policy: policyFrom({default_allow: ['allowed.test', '*.wild.test', 'xn--bcher-kva.test'], allowed_ports: [echoPort], allow_private_cidrs: ['127.0.0.0/8']}),
-    maxTunnels: 8,
-    connectTimeoutMs: 2000,
-    dnsTimeoutMs: 300,
-    requireSniMatch: false,
-    idleTimeoutMs: 5000,
-    maxLifetimeMs: 60_000,
-  }
-}
-
-const token = (perms: string[], over: {exp?: number; key?: typeof node.privateKey; jti?: string; aud?: ('egress' | 'sandbox')[]} = {}) =>
-  signCapability(
-    {jti: over.jti ?? 'cap_01JDQZ9V7C4Y3M2N1P0Q9R8S7T', sub: 'sandbox:test', iat: Math.floor(clock / 1000) - 10, exp: over.exp ?? Math.floor(clock / 1000) + 600, perms, aud: over.aud ?? ['egress', 'sandbox']},
-    over.key ?? node.privateKey,
-  )
-
-interface Answer {
-  status: number
-  reason: string | null
-  socket: Socket
-  head: string
-}
-
-/** Sends `request` raw and reads the response head. */
-function send(request: string | Buffer, via: 'tcp' | 'unix' = 'tcp'): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const socket = via === 'tcp' ? connect(tcpPort, '127.0.0.1') : connect(unixPath)
-    let buf = Buffer.alloc(0)
-    const onData = (d: Buffer) => {
-      buf = Buffer.concat([buf, d])
-      const end = buf.indexOf('\r\n\r\n')
-      if (end < 0) return
-      socket.off('data', onData)
-      const head = buf.subarray(0, end).toString('latin1')
-      const rest = buf.subarray(end + 4)
-      if (rest.length) socket.unshift(rest)
-      resolve({status: Number(head.split(' ')[1]), reason: /x-osmoda-deny-reason: (\S+)/i.exec(head)?.[1] ?? null, socket, head})
-    }
-    socket.on('data', onData)
-    socket.once('error', reject)
-    socket.once('close', () => resolve({status: 0, reason: null, socket, head: buf.toString('latin1')}))
-    socket.write(request)
-  })
-}
-
-const connectReq = (target: string, headers: Record<string, string> = {}) =>
-  `CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n${Object.entries(headers)
-    .map(([k, v]) => `${k}: ${v}\r\n`)
-    .join('')}\r\n`
-
-const readUntilClosed = (socket: Socket): Promise<string> =>
-  new Promise((resolve) => {
-    let text = ''
-    socket.on('data', (d: Buffer) => (text += d.toString('latin1')))
-    socket.once('close', () => resolve(text))
-  })
-
-const deniedEvents = () => ledger.query({type: 'egress.denied', limit: 100, order: 'asc'}).map((e) => e.payload)
-const allowedEvents = () => ledger.query({type: 'egress.allowed', limit: 100, order: 'asc'}).map((e) => e.payload)
-
-beforeAll(async () => {
-  echo = await startEcho()
-  echoPort = (echo.address() as {port: number}).port
-})
-afterAll(() => echo.close())
-
-beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'osmoda-egress-'))
-  ledger = openLedger(join(dir, 'ledger.db'))
-  fresh = true
-  revoked = new Set()
-  clock = Date.parse('2026-11-26T12:00:00.000Z')
-  settings = baseSettings()
-  proxy = createEgressProxy({
-    settings: () => settings,
-    verifyKey: node.publicKey,
-    revocations: {fresh: () => fresh, isRevoked: (jti) => revoked.has(jti)},
-    events: createEgressEvents({ledger, now: () => clock}),
-    log: silentLogger,
-    now: () => clock,
-    resolve: async (host) => {
-      if (host === 'slow.test') return new Promise(() => {})
-      const found = NAMES[host]
-      if (!found) throw new Error('ENOTFOUND')
-      return found
-    },
-    headerTimeoutMs: 400,
-  })
-  tcpPort = await proxy.listenTcp('127.0.0.1', 0)
-  unixPath = join(dir, 'egress-proxy.sock')
-  await proxy.listenUnix(unixPath)
-})
-
-afterEach(async () => {
-  await proxy.close()
-  ledger.close()
-  rmSync(dir, {recursive: true, force: true})
-})
+useEgressProxy()
 
 describe('egress CONNECT proxy: allowed tunnels', () => {
   it('tunnels an allowed name, counts bytes, passes half-close both ways and ledgers egress.allowed', async () => {
@@ -187,15 +47,10 @@ describe('egress CONNECT proxy: allowed tunnels', () => {
     expect((await send(connectReq(`%ZZ:${echoPort}`))).reason).toBe('bad_host')
   })
 
-  it('gives the sandbox socket mode 0660 and, where the group exists, the sandbox group', async () => {
+  it('gives the sandbox socket its group with mode 0660, and keeps it owner-only (0600) where the group does not exist', async () => {
     const {statSync} = await import('node:fs')
-    expect(statSync(unixPath).mode & 0o777).toBe(0o660)
-    const groupFile = join(dir, 'group')
-    writeFileSync(groupFile, 'root:x:0:\nosmoda-sandbox:x:4242:osmoda-egress\nbad:x:notanumber:\n')
-    expect(groupId('osmoda-sandbox', groupFile)).toBe(4242)
-    expect(groupId('bad', groupFile)).toBeNull()
-    expect(groupId('nope', groupFile)).toBeNull()
-    expect(groupId('x', join(dir, 'missing'))).toBeNull()
+    // Given no osmoda-sandbox group here (dev, CI): the socket stays 0600
+    if (groupId('osmoda-sandbox') === null) expect(statSync(unixPath).mode & 0o777).toBe(0o600)
     // The socket takes a group named in /etc/group that this user belongs to (its own primary group)
     const own = process.getgid?.() ?? 0
     const mine = readFileSync('/etc/group', 'utf8').split('\n').find((line) => line.split(':')[2] === String(own))?.split(':')[0]
@@ -203,6 +58,7 @@ describe('egress CONNECT proxy: allowed tunnels', () => {
       const second = createEgressProxy({settings: () => settings, verifyKey: node.publicKey, revocations: {fresh: () => true, isRevoked: () => false}, events: createEgressEvents({ledger}), log: silentLogger, socketGroup: mine})
       await second.listenUnix(join(dir, 'second.sock'))
       expect(statSync(join(dir, 'second.sock')).gid).toBe(own)
+      expect(statSync(join(dir, 'second.sock')).mode & 0o777).toBe(0o660)
       await second.close()
     }
   })
@@ -280,7 +136,7 @@ describe('egress CONNECT proxy: refusals', () => {
     {name: 'a garbled token', via: 'unix', request: () => connectReq(`other.test:${echoPort}`, bearer('osmcap1.%%%.x')), wantStatus: 403, wantReason: 'token_malformed'},
     {name: 'a token for another host', via: 'unix', request: () => connectReq(`allowed.test:${echoPort}`, bearer(token([`net:other.test:${echoPort}`]))), wantStatus: 403, wantReason: 'host_not_allowed', wantTokenId: 'cap_01JDQZ9V7C4Y3M2N1P0Q9R8S7T'},
     {name: 'a token for another port', via: 'unix', request: () => connectReq(`other.test:${echoPort}`, bearer(token(['net:other.test:443']))), wantStatus: 403, wantReason: 'host_not_allowed', wantTokenId: 'cap_01JDQZ9V7C4Y3M2N1P0Q9R8S7T'},
-    {name: 'a token while revocations are stale', via: 'unix', before: () => (fresh = false), request: () => connectReq(`other.test:${echoPort}`, bearer(token([`net:other.test:${echoPort}`]))), wantStatus: 403, wantReason: 'revocations_stale'},
+    {name: 'a token while revocations are stale', via: 'unix', before: () => setFresh(false), request: () => connectReq(`other.test:${echoPort}`, bearer(token([`net:other.test:${echoPort}`]))), wantStatus: 403, wantReason: 'revocations_stale'},
     {name: 'too many tunnels', before: () => (settings.maxTunnels = 0 as never), request: () => connectReq(`allowed.test:${echoPort}`), wantStatus: 503, wantReason: 'too_many_tunnels'},
     {name: 'a name that does not resolve', request: () => connectReq(`*.wild.test:${echoPort}`), wantStatus: 403, wantReason: 'bad_host'},
     {name: 'a DNS answer that never comes', before: () => (settings.policy = policyFrom({default_allow: ['slow.test'], allowed_ports: [echoPort], allow_private_cidrs: []})), request: () => connectReq(`slow.test:${echoPort}`), wantStatus: 504, wantReason: 'dns_timeout', ledgered: false},
@@ -309,7 +165,7 @@ describe('egress CONNECT proxy: refusals', () => {
   })
 
   it('lets token-less TCP requests against defaultAllow through while revocations are stale', async () => {
-    fresh = false
+    setFresh(false)
     const answer = await send(connectReq(`allowed.test:${echoPort}`))
     expect(answer.status).toBe(200)
     answer.socket.destroy()
@@ -331,7 +187,7 @@ describe('egress CONNECT proxy: refusals', () => {
   it('ledgers repeated denials of the same host, reason and token once per 10 s with a count', async () => {
     for (let i = 0; i < 5; i++) (await send(connectReq(`other.test:${echoPort}`))).socket.destroy()
     expect(deniedEvents()).toEqual([{host: 'other.test', port: echoPort, reason: 'host_not_allowed', token_id: null, listener: 'tcp', count: 1}])
-    clock += 10_001
+    setClock(clock + 10_001)
     ;(await send(connectReq(`other.test:${echoPort}`))).socket.destroy()
     expect(deniedEvents().map((e) => e.count)).toEqual([1, 5])
     expect(proxy.stats().denied_total).toBe(6)
@@ -343,136 +199,5 @@ describe('egress CONNECT proxy: refusals', () => {
     expect(answer.status).toBe(408)
     expect(answer.reason).toBe('header_timeout')
     expect(Date.now() - started).toBeLessThan(3000)
-  })
-})
-
-describe('egress CONNECT proxy: first bytes in the tunnel', () => {
-  const openTo = async (host: string) => {
-    const answer = await send(connectReq(`${host}:${echoPort}`, {'Proxy-Authorization': `Bearer ${token([`net:${host}:${echoPort}`])}`}), 'unix')
-    expect(answer.status).toBe(200)
-    return answer.socket
-  }
-
-  it('closes a tunnel that relays a nested CONNECT, before it reaches upstream', async () => {
-    const socket = await openTo('other.test')
-    const closed = readUntilClosed(socket)
-    socket.write(connectReq('evil.example:443'))
-    expect(await closed).toBe('')
-    expect(deniedEvents()).toEqual([expect.objectContaining({host: 'other.test', reason: 'nested_connect', token_id: 'cap_01JDQZ9V7C4Y3M2N1P0Q9R8S7T', listener: 'unix'})])
-  })
-
-  it('judges bytes sent before the 200 (pipelined after the CONNECT head) like any first bytes', async () => {
-    const t = token([`net:other.test:${echoPort}`])
-    const answer = await send(connectReq(`other.test:${echoPort}`, {'Proxy-Authorization': `Bearer ${t}`}) + connectReq('evil.example:443'), 'unix')
-    expect(answer.status).toBe(200)
-    expect(await readUntilClosed(answer.socket)).toBe('')
-    expect(deniedEvents().map((e) => e.reason)).toEqual(['nested_connect'])
-  })
-
-  it('with requireSniMatch: closes on a different or missing SNI, passes the matching one', async () => {
-    settings.requireSniMatch = true
-    const wrong = await openTo('other.test')
-    const wrongClosed = readUntilClosed(wrong)
-    wrong.write(buildClientHello('evil.example'))
-    expect(await wrongClosed).toBe('')
-    const missing = await openTo('other.test')
-    const missingClosed = readUntilClosed(missing)
-    missing.write(buildClientHello(null))
-    expect(await missingClosed).toBe('')
-    const plain = await openTo('other.test')
-    const plainClosed = readUntilClosed(plain)
-    plain.write('hello')
-    expect(await plainClosed).toBe('')
-    expect(deniedEvents().map((e) => [e.reason, e.count])).toEqual([['sni_mismatch', 1]])
-    // A matching SNI, sent in two pieces, reaches the upstream intact
-    const good = await openTo('other.test')
-    const hello = buildClientHello('other.test')
-    good.write(hello.subarray(0, 7))
-    await new Promise((r) => setTimeout(r, 30))
-    good.write(hello.subarray(7))
-    const echoed = await new Promise<Buffer>((r) => good.once('data', r))
-    expect(echoed.equals(Buffer.concat([Buffer.from('echo:'), hello])) || echoed.subarray(0, 5).toString() === 'echo:').toBe(true)
-    good.destroy()
-  })
-
-  it('closes a busy tunnel at its maximum lifetime', async () => {
-    settings.maxLifetimeMs = 300
-    const socket = await openTo('other.test')
-    const ticking = setInterval(() => socket.writable && socket.write('.'), 20)
-    const started = Date.now()
-    await readUntilClosed(socket)
-    clearInterval(ticking)
-    expect(Date.now() - started).toBeGreaterThanOrEqual(250)
-    expect(Date.now() - started).toBeLessThan(2000)
-  })
-
-  it('bounds live tunnels by maxTunnels and frees the slot when one closes', async () => {
-    // Given one live tunnel under a limit of one
-    settings.maxTunnels = 1
-    const first = await openTo('other.test')
-    // Then a second CONNECT is refused with 503 too_many_tunnels
-    const second = await send(connectReq(`allowed.test:${echoPort}`))
-    expect([second.status, second.reason]).toEqual([503, 'too_many_tunnels'])
-    // When the first closes / Then a new one opens
-    const gone = readUntilClosed(first)
-    first.destroy()
-    await gone
-    await new Promise((r) => setTimeout(r, 50))
-    const third = await send(connectReq(`allowed.test:${echoPort}`))
-    expect(third.status).toBe(200)
-    third.socket.destroy()
-  })
-
-  it('closes an idle tunnel', async () => {
-    settings.idleTimeoutMs = 150
-    const socket = await openTo('other.test')
-    const started = Date.now()
-    await readUntilClosed(socket)
-    expect(Date.now() - started).toBeLessThan(2000)
-    expect(proxy.tunnels()).toEqual([])
-  })
-})
-
-describe('egress CONNECT proxy: a real TLS client through the tunnel', () => {
-  const openssl = requireTool('openssl', 'apt-get install openssl')
-  let tlsDir: string
-  let tlsServer: TlsServer
-  let tlsPort: number
-
-  beforeAll(async () => {
-    if (openssl.skip) return
-    tlsDir = mkdtempSync(join(tmpdir(), 'osmoda-egress-tls-'))
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(tlsDir, 'k.pem'), '-out', join(tlsDir, 'c.pem'), '-days', '1', '-subj', '/CN=tls.test', '-addext', 'subjectAltName=DNS:tls.test'], {stdio: 'ignore'})
-    tlsServer = createTlsServer({key: readFileSync(join(tlsDir, 'k.pem')), cert: readFileSync(join(tlsDir, 'c.pem'))}, (s) => {
-      s.on('data', (d: Buffer) => s.write(`tls:${d.toString()}`))
-      s.on('error', () => {})
-    })
-    await new Promise<void>((resolve) => tlsServer.listen(0, '127.0.0.1', resolve))
-    tlsPort = (tlsServer.address() as {port: number}).port
-  })
-  afterAll(() => {
-    if (openssl.skip) return
-    tlsServer.close()
-    rmSync(tlsDir, {recursive: true, force: true})
-  })
-
-  const through = async (servername: string) => {
-    settings.requireSniMatch = true
-    settings.policy = policyFrom({default_allow: ['tls.test'], allowed_ports: [tlsPort], allow_private_cidrs: ['127.0.0.0/8']})
-    const answer = await send(connectReq(`tls.test:${tlsPort}`))
-    expect(answer.status).toBe(200)
-    const tls = tlsConnect({socket: answer.socket, servername, ca: readFileSync(join(tlsDir, 'c.pem')), checkServerIdentity: () => undefined})
-    return new Promise<string>((resolve) => {
-      tls.once('secureConnect', () => tls.write('ping'))
-      tls.once('data', (d: Buffer) => (resolve(d.toString()), tls.destroy()))
-      tls.once('error', (e) => resolve(`error: ${e.message}`))
-      tls.once('close', () => resolve('closed'))
-    })
-  }
-
-  it.skipIf(openssl.skip)('completes a handshake whose SNI is the CONNECT host, and is cut off when it names another', async () => {
-    expect(await through('tls.test')).toBe('tls:ping')
-    expect(await through('evil.example')).toMatch(/^(closed|error: .*)$/)
-    expect(deniedEvents()).toEqual([expect.objectContaining({host: 'tls.test', reason: 'sni_mismatch'})])
   })
 })

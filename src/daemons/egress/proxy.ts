@@ -1,5 +1,5 @@
 import type {KeyObject} from 'node:crypto'
-import {chmodSync, chownSync, mkdirSync, rmSync} from 'node:fs'
+import {mkdirSync, rmSync} from 'node:fs'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import {connect as netConnect, type AddressInfo, type Socket} from 'node:net'
 import {dirname} from 'node:path'
@@ -13,7 +13,8 @@ import type {EgressEvents, Listener} from './events.js'
 import type {Revocations} from './revocations.js'
 import {MAX_INSPECT_BYTES} from './first-bytes.js'
 import {openTunnel, type TunnelInfo, type TunnelLimits} from './tunnel.js'
-import {answers, groupId} from './unix-socket.js'
+import {secureSocket} from '../../lib/rpc/socket-access.js'
+import {answers} from './unix-socket.js'
 
 /** Resolves a name to its A/AAAA addresses; injectable so tests can map names to local servers. */
 export type Resolver = (host: string) => Promise<string[]>
@@ -39,7 +40,7 @@ export interface ProxyDeps {
   headerTimeoutMs?: number
   /** Largest request head (default 8 KiB; more → 431). */
   maxHeaderBytes?: number
-  /** Group given to the Unix socket when it exists (default osmoda-sandbox). */
+  /** Group given to the Unix socket, mode 0660 (default osmoda-sandbox; 0600 when it does not exist). */
   socketGroup?: string
 }
 
@@ -256,7 +257,7 @@ export function createEgressProxy(deps: ProxyDeps) {
       })
       return (server.address() as AddressInfo).port
     },
-    /** Listens on the sandboxes' Unix socket (token required), mode 0660. */
+    /** Listens on the sandboxes' Unix socket (token required), mode 0660 with group osmoda-sandbox (0600 without it). */
     async listenUnix(path: string): Promise<void> {
       mkdirSync(dirname(path), {recursive: true})
       if (await answers(path)) throw new OsmodaError('ALREADY_EXISTS', `another process is already serving ${path}`, {hint: 'stop the running egress first'})
@@ -266,10 +267,8 @@ export function createEgressProxy(deps: ProxyDeps) {
         server.once('error', fail)
         server.listen(path, () => (server.off('error', fail), ok()))
       })
-      chmodSync(path, 0o660)
-      // Sandboxes reach it through their group (SPEC §1.1); dev machines have no such group.
-      const gid = groupId(deps.socketGroup ?? 'osmoda-sandbox')
-      if (gid !== null) chownSync(path, -1, gid)
+      // Sandboxes reach it through their group (SPEC §1.1); dev machines have no such group: 0600.
+      secureSocket(path, deps.socketGroup ?? 'osmoda-sandbox', deps.log)
       unixPaths.push(path)
     },
     tunnels: (): TunnelInfo[] => [...tunnels.values()].map(({close: _close, ...info}) => ({...info})),

@@ -77,7 +77,7 @@ async function main(ctx: DaemonContext<KeydConfig>): Promise<void> {
     }, EXPIRY_LOOP_MS)
     expiry.unref()
     try {
-      await server.listen(ctx.paths.socket('keyd'))
+      await server.listen(ctx.paths.socket('keyd'), {group: ctx.config.socketGroup})
       ctx.ready()
       if (!ctx.signal.aborted) await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), {once: true}))
       await server.close()

@@ -13,9 +13,11 @@ import {createSwitchStore, openWatchDb} from './store.js'
 import {createSwitchService} from './switch-service.js'
 import {SwitchBeginInput} from './api.js'
 import {createWatcherStore} from './watcher-store.js'
-import {createWatcherService, previousGeneration} from './watcher-service.js'
+import {previousGeneration} from './watcher-actions.js'
+import {createWatcherService} from './watcher-service.js'
 import {createFleetStore} from './fleet-store.js'
-import {createFleetService, type FleetSwitches} from './fleet-service.js'
+import type {FleetSwitches} from './fleet-machine.js'
+import {createFleetService} from './fleet-service.js'
 import {createMeshTransport} from './fleet-transport.js'
 
 async function main(ctx: DaemonContext<WatchConfig>): Promise<void> {
@@ -106,7 +108,7 @@ async function main(ctx: DaemonContext<WatchConfig>): Promise<void> {
 
   const server = createRpcServer({daemon: 'watch', version: ctx.version, api: watchApi, handlers: watchHandlers({health, reload, switches, watchers, fleet}), auth, log: ctx.log})
   try {
-    await server.listen(ctx.paths.socket('watch'))
+    await server.listen(ctx.paths.socket('watch'), {group: ctx.config.socketGroup})
     ctx.ready()
     // After listening: a resumed probation's baseline check calls watch's own GET /health.
     await switches.resume()

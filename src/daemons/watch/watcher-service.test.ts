@@ -16,7 +16,8 @@ import type {SwitchGate, SwitchGateRequest} from './gate.js'
 import {WATCH_MIGRATIONS} from './store.js'
 import {WatcherAddInput, type Watcher} from './watcher-api.js'
 import {createWatcherStore} from './watcher-store.js'
-import {addNeedsApproval, backoffSecs, createWatcherService, defaultLadder, previousGeneration, systemctlRestartArgv, type RollbackPort, type WatcherClock} from './watcher-service.js'
+import {addNeedsApproval, backoffSecs, defaultLadder, previousGeneration, systemctlRestartArgv, type RollbackPort} from './watcher-actions.js'
+import {createWatcherService, type WatcherClock} from './watcher-service.js'
 
 const FIXTURE = resolve(import.meta.dirname, '../../../test/fixtures/flapping-server.mjs')
 const T0 = Date.parse('2026-11-26T03:00:00.000Z')

@@ -1,4 +1,4 @@
-import {chmodSync, mkdirSync, unlinkSync} from 'node:fs'
+import {mkdirSync, unlinkSync} from 'node:fs'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import {connect} from 'node:net'
 import {dirname} from 'node:path'
@@ -12,6 +12,7 @@ import {decodeQuery} from './query.js'
 import {type Api, type AnyRoute, type Role, pathParams, usesQuery} from './route.js'
 import {NdjsonStream} from './stream.js'
 import {validationError} from './validation.js'
+import {DEFAULT_SOCKET_GROUP, secureSocket} from './socket-access.js'
 
 const DEFAULT_MAX_BODY = 1024 * 1024
 const DRAIN_MS = 5000
@@ -52,7 +53,8 @@ export interface RpcServerOptions<A extends Api> {
 
 /** A daemon's HTTP-over-Unix-socket server. */
 export interface RpcServer {
-  listen(socketPath: string): Promise<void>
+  /** Listens on the socket, then gives it mode 0660 and `group` (default osmoda), or 0600 where that cannot be (see secureSocket). */
+  listen(socketPath: string, options?: {group?: string}): Promise<void>
   /** Stops accepting, aborts streams, drains in-flight requests (5 s) and removes the socket. */
   close(): Promise<void>
 }
@@ -168,7 +170,7 @@ export function createRpcServer<A extends Api>(options: RpcServerOptions<A>): Rp
   server.keepAliveTimeout = 65_000
 
   return {
-    async listen(path) {
+    async listen(path, listenOptions = {}) {
       mkdirSync(dirname(path), {recursive: true})
       await removeStaleSocket(path)
       await new Promise<void>((resolve, reject) => {
@@ -179,7 +181,7 @@ export function createRpcServer<A extends Api>(options: RpcServerOptions<A>): Rp
         })
       })
       socketPath = path
-      chmodSync(path, 0o660)
+      secureSocket(path, listenOptions.group ?? DEFAULT_SOCKET_GROUP, log)
     },
     async close() {
       draining.abort()

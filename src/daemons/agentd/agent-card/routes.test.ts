@@ -3,6 +3,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {rawRequest} from '../../../../test/helpers/raw-request.js'
+import {badInputTable, socketSender, type BadInputCase} from '../../../../test/helpers/bad-input.js'
 import {OsmodaError} from '../../../lib/errors.js'
 import {loadNodeKeys} from '../../../lib/identity.js'
 import {openLedger, type Ledger} from '../../../lib/ledger/ledger.js'
@@ -85,17 +86,8 @@ const send = (method: string, path: string, role: 'operator' | 'agent' | 'none',
 const json = (value: unknown) => JSON.stringify(value)
 const svc = {name: 'web', endpoint: 'https://ops.example.com', version: '1'}
 
-interface Case {
-  name: string
-  method?: string
-  path?: string
-  role?: 'operator' | 'agent' | 'none'
-  body?: string
-  wantStatus: number
-  wantCode: string
-}
-
-const cases: Case[] = [
+// Rows without a path are POST /agent/card/generate.
+const cases: BadInputCase[] = ([
   {name: 'malformed JSON', body: '{"name": ', wantStatus: 400, wantCode: 'INVALID_JSON'},
   {name: 'name empty', body: json({name: ''}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
   {name: 'name blank', body: json({name: '   '}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
@@ -122,22 +114,12 @@ const cases: Case[] = [
   {name: 'GET with a query field', method: 'GET', path: '/agent/card?name=x', wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
   {name: 'GET without token', method: 'GET', path: '/agent/card', role: 'none', wantStatus: 401, wantCode: 'UNAUTHENTICATED'},
   {name: 'generate by GET', method: 'GET', path: '/agent/card/generate', wantStatus: 405, wantCode: 'METHOD_NOT_ALLOWED'},
-]
+] as (Omit<BadInputCase, 'path'> & {path?: string})[]).map((c) => ({path: '/agent/card/generate', ...c}))
 
-describe('agent card routes: bad input', () => {
-  it.each(cases)('$name → $wantStatus $wantCode', async (c) => {
-    // Given the ledger size
-    const before = ledger.size()
-    // When the request is sent
-    const res = await send(c.method ?? 'POST', c.path ?? '/agent/card/generate', c.role ?? 'operator', c.body)
-    // Then the stable error, no stack trace, nothing written or ledgered
-    expect(res.status, res.text).toBe(c.wantStatus)
-    expect(res.body?.error?.code).toBe(c.wantCode)
-    expect(res.text).not.toMatch(/\n\s+at /)
-    if (c.wantCode === 'VALIDATION_FAILED') expect(Array.isArray(res.body.error.details)).toBe(true)
-    expect(ledger.size()).toBe(before)
-    expect(existsSync(file)).toBe(false)
-  })
+badInputTable('agent card routes: bad input, nothing written or ledgered', cases, {
+  send: socketSender({socket: () => socket, token, agentHeaders: {'x-osmoda-agent-id': 'ops'}}),
+  state: () => ({ledger: ledger.size(), card: existsSync(file)}),
+  check: () => expect(existsSync(file)).toBe(false),
 })
 
 describe('agent card routes', () => {

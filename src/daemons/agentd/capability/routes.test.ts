@@ -12,7 +12,7 @@ import {pathsFrom} from '../../../lib/paths.js'
 import {createTokenAuth, tokenDigest} from '../../../lib/rpc/auth.js'
 import {createClient, type RpcClient} from '../../../lib/rpc/client.js'
 import {createRpcServer, type RpcServer} from '../../../lib/rpc/server.js'
-import {rawRequest} from '../../../../test/helpers/raw-request.js'
+import {badInputTable, socketSender, type BadInputCase} from '../../../../test/helpers/bad-input.js'
 import {readAllowlist} from '../../egress/api.js'
 import type {Gate, GateRequest} from '../approvals/types.js'
 import {AGENTD_MIGRATIONS} from '../store.js'
@@ -179,21 +179,11 @@ describe('capability routes', () => {
   })
 })
 
-interface Case {
-  name: string
-  method: string
-  path: string
-  role?: 'operator' | 'agent' | 'none'
-  body?: string
-  wantStatus: number
-  wantCode: string
-}
-
 const json = (value: unknown) => JSON.stringify(value)
 const mint = {granted_to: 'sandbox:x', permissions: ['net:github.com']}
 
 // Bad input of every capability route: the envelope with a stable code, nothing written.
-const cases: Case[] = [
+const cases: BadInputCase[] = [
   {name: 'mint malformed JSON', method: 'POST', path: '/capability/mint', body: '{"granted_to": ', wantStatus: 400, wantCode: 'INVALID_JSON'},
   {name: 'mint missing permissions', method: 'POST', path: '/capability/mint', body: json({granted_to: 'x'}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
   {name: 'mint empty permissions', method: 'POST', path: '/capability/mint', body: json({...mint, permissions: []}), wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
@@ -228,15 +218,10 @@ const cases: Case[] = [
   {name: 'revoked wrong method', method: 'DELETE', path: '/capability/revoked', wantStatus: 405, wantCode: 'METHOD_NOT_ALLOWED'},
 ]
 
-describe('capability routes: bad input', () => {
-  it.each(cases)('$name → $wantStatus $wantCode', async (c) => {
-    const role = c.role ?? 'operator'
-    const headers: Record<string, string> = {'content-type': 'application/json'}
-    if (role !== 'none') headers.authorization = `Bearer ${role === 'operator' ? OP : AG}`
-    const res = await rawRequest(socket, c.method, c.path, {headers, body: c.body})
-    expect(res.status).toBe(c.wantStatus)
-    expect(res.body?.error?.code).toBe(c.wantCode)
+badInputTable('capability routes: bad input', cases, {
+  send: socketSender({socket: () => socket, token: (role) => (role === 'operator' ? OP : AG)}),
+  check: () => {
     expect(db.prepare('SELECT count(*) FROM capabilities').pluck().get()).toBe(0)
     expect(ledger.size()).toBe(0)
-  })
+  },
 })
