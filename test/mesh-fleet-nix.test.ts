@@ -45,7 +45,6 @@ let initial = ''
 beforeAll(async () => {
   if (nix.skip) return
   nodes = await threeNodes({
-    ttlSecs: 5,
     // Each node's watch manages its own scratch profile and current-system link, starting on `initial`.
     watchEnv: (env) => {
       const home = homeOf(env)

@@ -215,7 +215,7 @@ const BAD: BadInputCase[] = [
   {name: 'propose: 65 peers', method: 'POST', path: '/fleet/propose', body: {plan: 'p', target: CMD, peer_ids: Array.from({length: 65}, (_, i) => i.toString(16).padStart(32, '0'))}, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
   {name: 'propose: duplicate peers', method: 'POST', path: '/fleet/propose', body: {plan: 'p', target: CMD, peer_ids: [B_ID, B_ID]}, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
   {name: 'propose: malformed peer id', method: 'POST', path: '/fleet/propose', body: {plan: 'p', target: CMD, peer_ids: ['peer-b']}, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
-  {name: 'propose: node-specific store path', method: 'POST', path: '/fleet/propose', body: {plan: 'p', target: {type: 'nixos', source: {store_path: '/nix/store/00000000000000000000000000000000-x'}}, peer_ids: [B_ID]}, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
+  {name: 'propose: store path not present on this node', method: 'POST', path: '/fleet/propose', body: {plan: 'p', target: {type: 'nixos', source: {store_path: '/nix/store/00000000000000000000000000000000-x'}}, peer_ids: [B_ID]}, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
   {name: 'propose: generation target', method: 'POST', path: '/fleet/propose', body: {plan: 'p', target: {type: 'nixos', source: {generation: 3}}, peer_ids: [B_ID]}, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
   {name: 'propose: quorum 0', method: 'POST', path: '/fleet/propose', body: {plan: 'p', target: CMD, peer_ids: [B_ID], quorum_percent: 0}, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},
   {name: 'propose: quorum 101', method: 'POST', path: '/fleet/propose', body: {plan: 'p', target: CMD, peer_ids: [B_ID], quorum_percent: 101}, wantStatus: 400, wantCode: 'VALIDATION_FAILED'},

@@ -22,9 +22,9 @@ export interface FleetNode {
 }
 
 /** Starts one node; `watchEnv` reaches only its watch (e.g. a scratch profile and current-system link). */
-export async function startNode(name: NodeName, options: {watchEnv?: (env: TestEnv) => Record<string, string>; ttlSecs?: number} = {}): Promise<FleetNode> {
+export async function startNode(name: NodeName, options: {watchEnv?: (env: TestEnv) => Record<string, string>} = {}): Promise<FleetNode> {
   const env = await testEnv()
-  writeFileSync(join(env.paths.configDir, 'watch.json'), JSON.stringify({probation: {ttlSecs: options.ttlSecs ?? 30, graceSecs: 0, checkIntervalSecs: 1}, fleet: {timeoutSecs: 300}}))
+  writeFileSync(join(env.paths.configDir, 'watch.json'), JSON.stringify({probation: {ttlSecs: 30, graceSecs: 0, checkIntervalSecs: 1}, fleet: {timeoutSecs: 300}}))
   writeFileSync(join(env.paths.configDir, 'mesh.json'), JSON.stringify({reconnect: {initialSecs: 0.2, maxSecs: 1}}))
   const agentd = await env.start('agentd')
   const watch = await env.start('watch', options.watchEnv?.(env) ?? {OSMODA_WATCH_CURRENT_SYSTEM_LINK: join(env.base, 'no-link')})

@@ -4,7 +4,7 @@ import {HealthBase, IsoTime, limit} from '../../lib/schema/primitives.js'
 import {AbsoluteExecutable, CheckArgs, HealthCheck} from '../../lib/health-checks.js'
 import {ReloadOutput} from '../../lib/daemon/common-api.js'
 import {watcherApi} from './watcher-api.js'
-import {fleetApi} from './fleet-api.js'
+import {fleetApi, StorePath} from './fleet-api.js'
 
 const O = ['operator'] as const
 const OA = ['operator', 'agent'] as const
@@ -24,8 +24,6 @@ export const ACTIVE_STATUSES: readonly SwitchStatus[] = ['building', 'activating
 /** States a session never leaves. */
 export const FINAL_STATUSES: readonly SwitchStatus[] = ['built', 'committed', 'rolled_back', 'rollback_failed', 'failed']
 
-/** A Nix store path: `/nix/store/<32-char hash>-<name>`. */
-export const StorePath = z.string().regex(/^\/nix\/store\/[0-9a-df-np-sv-z]{32}-[A-Za-z0-9+._?=-]{1,211}$/, 'expected /nix/store/<hash>-<name>')
 
 /** One argv step of a `commands` target. */
 export const CommandStep = z.strictObject({command: AbsoluteExecutable, args: CheckArgs})

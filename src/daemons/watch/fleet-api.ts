@@ -27,19 +27,27 @@ export const FINAL_PHASES: readonly FleetPhase[] = ['committed', 'rolled_back', 
 /** A participant's progress. */
 export const PARTICIPANT_STATUSES = ['pending', 'executing', 'committed', 'rolled_back', 'failed', 'unknown'] as const
 
+/** A Nix store path: `/nix/store/<32-char hash>-<name>`. */
+export const StorePath = z.string().regex(/^\/nix\/store\/[0-9a-df-np-sv-z]{32}-[A-Za-z0-9+._?=-]{1,211}$/, 'expected /nix/store/<hash>-<name>')
+
 /**
  * A node-independent target: `nixos` built from a flake (`{hostname}` in the ref is replaced by each
- * node's hostname) or `commands`. Store paths, generations and /etc/nixos rebuilds differ per node.
+ * node's hostname) or switched to one store path (a closure is the same bytes on every node that
+ * has it, e.g. from a shared binary cache or `nix copy`; each node checks it is present before it
+ * switches), or `commands`. Generations and /etc/nixos rebuilds differ per node and are refused.
  */
 export const FleetTarget = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('nixos'),
-    source: z.strictObject({
-      flake: z
-        .string()
-        .regex(/^[^\s#\0]{1,400}#[A-Za-z0-9._{}-]{1,100}$/, 'expected <flake ref>#<host>')
-        .describe('Flake ref and host; {hostname} is replaced by each node\'s hostname, e.g. /etc/nixos#{hostname}'),
-    }),
+    source: z.union([
+      z.strictObject({
+        flake: z
+          .string()
+          .regex(/^[^\s#\0]{1,400}#[A-Za-z0-9._{}-]{1,100}$/, 'expected <flake ref>#<host>')
+          .describe('Flake ref and host; {hostname} is replaced by each node\'s hostname, e.g. /etc/nixos#{hostname}'),
+      }),
+      z.strictObject({store_path: StorePath.describe('A built system closure present on every node (binary cache or nix copy)')}),
+    ]),
   }),
   z.strictObject({
     type: z.literal('commands'),
@@ -117,7 +125,7 @@ export type FleetMessage = z.output<typeof FleetMessage>
 export const FleetProposeInput = z.strictObject({
   plan: z.string().min(1).max(500).describe('What the fleet change does and why (shown to every node\'s operator and ledgered)'),
   target: FleetTarget.describe(
-    'Node-independent target: {"type":"nixos","source":{"flake":"ref#{hostname}"}} or {"type":"commands","apply":[{command (absolute), args}],"revert":[…]}',
+    'Node-independent target: {"type":"nixos","source":{"flake":"ref#{hostname}"}|{"store_path":"/nix/store/…"}} or {"type":"commands","apply":[{command (absolute), args}],"revert":[…]}',
   ),
   peer_ids: z
     .array(PeerId)

@@ -44,8 +44,8 @@ export function createFleetInbound(deps: FleetServiceDeps, machine: FleetMachine
       const secret: FleetPrivate = {voting_ends_at: at + message.timeout_secs * 1000}
       deps.store.insert(p, secret)
       event('fleet.proposed', `peer:${peerId}`, {fleet_id: p.id, plan: p.plan, participants: [peerId, ...message.participants], quorum_required: p.quorum_required, role: 'participant'})
-      // approve_if_healthy covers flake targets only: a peer's `commands` always waits for this node's operator.
-      if (deps.settings().fleet.autoVote === 'approve_if_healthy' && p.target.type === 'nixos' && deps.localHealthy && (await deps.localHealthy(p.health_checks))) {
+      // approve_if_healthy covers flake targets only (SPEC §2.3): a peer's `commands` or store path always waits for this node's operator.
+      if (deps.settings().fleet.autoVote === 'approve_if_healthy' && p.target.type === 'nixos' && 'flake' in p.target.source && deps.localHealthy && (await deps.localHealthy(p.health_checks))) {
         const me = participant(p, SELF)!
         me.vote = 'approve'
         me.voted_at = iso(now())

@@ -52,6 +52,7 @@ export function quorumRequired(participants: number, percent: number): number {
 /** The SafeSwitch target a fleet target becomes on this node. */
 export function nodeTarget(target: FleetTarget, host: string): Target {
   if (target.type === 'commands') return target
+  if ('store_path' in target.source) return {type: 'nixos', source: {store_path: target.source.store_path}}
   return {type: 'nixos', source: {flake: target.source.flake.replaceAll('{hostname}', host)}}
 }
 

@@ -5,6 +5,7 @@ import {createIdGenerator} from '../../lib/ids.js'
 import type {RequestContext} from '../../lib/rpc/server.js'
 import type {FleetListInput, FleetMessage, FleetProposal, FleetProposeInput, FleetVoteInput} from './fleet-api.js'
 import {createFleetInbound} from './fleet-inbound.js'
+import {hasActivation} from './nix.js'
 import {createFleetMachine, iso, quorumRequired, SELF, type FleetServiceDeps} from './fleet-machine.js'
 import type {FleetPrivate} from './fleet-store.js'
 
@@ -49,7 +50,12 @@ export function createFleetService(deps: FleetServiceDeps) {
       for (const [i, c] of input.health_checks.entries()) if (c.type === 'command') steps.push([`health_checks.${i}`, c.command])
       for (const [where, command] of steps) if (!(await which(command!))) missing.push(`${where}.command: ${command} does not exist or is not executable`)
       if (missing.length) throw new UsageError(`fleet proposal refers to executables that do not exist here: ${missing.join('; ')}`, {details: missing})
-      const what = input.target.type === 'commands' ? `run ${input.target.apply.length} command(s) (${input.target.apply.map((s) => s.command).join(', ')})` : `build and switch to ${input.target.source.flake}`
+      const source = input.target.type === 'nixos' ? input.target.source : null
+      if (source && 'store_path' in source && !(await hasActivation(source.store_path))) {
+        throw new UsageError(`${source.store_path} is not a system closure on this node (no bin/switch-to-configuration)`, {details: ['target.source.store_path: not present here; copy it first (nix copy) or build it'], hint: 'the proposer switches first, so the closure must be here too'})
+      }
+      const what =
+        input.target.type === 'commands' ? `run ${input.target.apply.length} command(s) (${input.target.apply.map((s) => s.command).join(', ')})` : source && 'store_path' in source ? `switch to ${source.store_path}` : `build and switch to ${source && 'flake' in source ? source.flake : ''}`
       await deps.gate.check({
         operation: 'fleet_propose',
         method: 'POST',

@@ -3,7 +3,8 @@ import type {FleetProposal} from '../../daemons/watch/fleet-api.js'
 /** A proposal as the CLI prints it. */
 export function renderFleet(p: FleetProposal): string {
   const approvals = p.participants.filter((x) => x.vote === 'approve').length
-  const target = p.target.type === 'commands' ? `commands: ${p.target.apply.map((s) => [s.command, ...s.args].join(' ')).join(' && ')}` : `flake ${p.target.source.flake}`
+  const target =
+    p.target.type === 'commands' ? `commands: ${p.target.apply.map((s) => [s.command, ...s.args].join(' ')).join(' && ')}` : 'flake' in p.target.source ? `flake ${p.target.source.flake}` : `store path ${p.target.source.store_path}`
   const lines = [
     `${p.id}  ${p.phase}${p.reason ? ` (${p.reason})` : ''}`,
     `  plan:     ${p.plan}`,
