@@ -21,6 +21,10 @@ let
   routinesSettings = {
     inherit (cfg) logLevel;
   };
+  meshSettings = {
+    inherit (cfg) logLevel;
+    inherit (cfg.mesh) listenAddress listenPort publicEndpoint;
+  };
   keydSettings = {
     inherit (cfg) logLevel;
     inherit (cfg.keyd) policyMutable;
@@ -137,6 +141,32 @@ in
       default = true;
       description = "false: /etc/osmoda/keyd-policy.json is authoritative and `osmoda wallet policy set` is refused.";
     };
+    mesh.enable = lib.mkOption {
+      type = lib.types.bool;
+      default = false;
+      description = "Run osmoda-mesh: invite-paired, Noise (X25519 + ML-KEM-768) encrypted links to other osmoda servers, direct messages and fleet transport.";
+    };
+    mesh.listenAddress = lib.mkOption {
+      type = lib.types.str;
+      default = "127.0.0.1";
+      description = "Address the mesh TCP listener binds (use 0.0.0.0 with publicEndpoint to accept peers from other hosts).";
+    };
+    mesh.listenPort = lib.mkOption {
+      type = lib.types.port;
+      default = 18800;
+      description = "TCP port of the mesh listener (Noise only).";
+    };
+    mesh.publicEndpoint = lib.mkOption {
+      type = lib.types.nullOr lib.types.str;
+      default = null;
+      example = "203.0.113.7:18800";
+      description = "host:port other servers dial; written into invites. null: the listen address when it is not a wildcard.";
+    };
+    mesh.openFirewall = lib.mkOption {
+      type = lib.types.bool;
+      default = false;
+      description = "Open mesh.listenPort in the firewall.";
+    };
     egress.enable = lib.mkOption {
       type = lib.types.bool;
       default = true;
@@ -198,6 +228,8 @@ in
     environment.etc."osmoda/watch.json" = lib.mkIf cfg.watch.enable { text = builtins.toJSON watchSettings; };
     environment.etc."osmoda/routines.json" = lib.mkIf cfg.routines.enable { text = builtins.toJSON routinesSettings; };
     environment.etc."osmoda/keyd.json" = lib.mkIf cfg.keyd.enable { text = builtins.toJSON keydSettings; };
+    environment.etc."osmoda/mesh.json" = lib.mkIf cfg.mesh.enable { text = builtins.toJSON meshSettings; };
+    networking.firewall.allowedTCPPorts = lib.mkIf (cfg.mesh.enable && cfg.mesh.openFirewall) [ cfg.mesh.listenPort ];
 
     systemd.tmpfiles.rules = [
       "d /run/osmoda 0771 root osmoda-daemons -"
@@ -289,6 +321,26 @@ in
         RestrictRealtime = true;
         PrivateTmp = true;
         ProtectHome = true;
+      };
+    });
+
+    # Root (SPEC §1.2) with no capabilities: it only needs TCP, its state and the node keys
+    # (a key rotation rewrites /var/lib/osmoda/identity/noise_static.*).
+    systemd.services.osmoda-mesh = lib.mkIf cfg.mesh.enable (daemonService "mesh" {
+      description = "osmoda mesh: encrypted peer links, invites and fleet transport";
+      after = [ "osmoda-agentd.service" "network-online.target" ];
+      extra = {
+        SupplementaryGroups = [ "osmoda" "osmoda-daemons" ];
+        ProtectSystem = "strict";
+        ReadWritePaths = [ "/run/osmoda" "/var/lib/osmoda" ];
+        ProtectHome = true;
+        PrivateTmp = true;
+        PrivateDevices = true;
+        NoNewPrivileges = true;
+        RestrictAddressFamilies = [ "AF_UNIX" "AF_INET" "AF_INET6" ];
+        CapabilityBoundingSet = "";
+        LockPersonality = true;
+        RestrictRealtime = true;
       };
     });
 

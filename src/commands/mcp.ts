@@ -9,6 +9,7 @@ import {resolveAgentContext, roleOfToken} from '../lib/mcp/agent-context.js'
 import {parseToolsets, selectTools} from '../lib/mcp/tools/index.js'
 import {createClient} from '../lib/rpc/client.js'
 import {routinesApi} from '../daemons/routines/api.js'
+import {meshApi} from '../daemons/mesh/api.js'
 import type {Role} from '../lib/rpc/route.js'
 import {resolveToken} from '../lib/tokens.js'
 
@@ -66,6 +67,7 @@ in the ledger as tool.called.`
     const watch = createClient('watch', watchApi, {socketPath: this.paths.socket('watch'), token, headers: agent.headers})
     const routines = createClient('routines', routinesApi, {socketPath: this.paths.socket('routines'), token, headers: agent.headers})
     const keyd = createClient('keyd', keydApi, {socketPath: this.paths.socket('keyd'), token, headers: agent.headers})
+    const mesh = createClient('mesh', meshApi, {socketPath: this.paths.socket('mesh'), token, headers: agent.headers})
     try {
       if (flags.check) {
         const health = await agentd.health()
@@ -77,7 +79,7 @@ in the ledger as tool.called.`
       // The MCP SDK costs ~90 ms to import: only the serving path pays for it.
       const {serveStdio} = await import('../lib/mcp/stdio.js')
       await serveStdio({
-        clients: {agentd, watch, routines, keyd},
+        clients: {agentd, watch, routines, keyd, mesh},
         role,
         toolsets,
         readOnly: flags['read-only'],
@@ -91,6 +93,7 @@ in the ledger as tool.called.`
       watch.close()
       routines.close()
       keyd.close()
+      mesh.close()
     }
   }
 }

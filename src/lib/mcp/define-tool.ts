@@ -3,6 +3,7 @@ import type {AgentdApi} from '../../daemons/agentd/api.js'
 import type {KeydApi} from '../../daemons/keyd/api.js'
 import type {WatchApi} from '../../daemons/watch/api.js'
 import type {RoutinesApi} from '../../daemons/routines/api.js'
+import type {MeshApi} from '../../daemons/mesh/api.js'
 import {BugError} from '../errors.js'
 import type {RpcClient} from '../rpc/client.js'
 import type {AnyRoute, Role} from '../rpc/route.js'
@@ -20,6 +21,8 @@ export interface McpClients {
   /** Absent where a front end serves only agentd's tools (tests, `--toolsets agentd`). */
   routines?: RpcClient<RoutinesApi>
   keyd: RpcClient<KeydApi>
+  /** Absent where a front end serves no mesh tools. */
+  mesh?: RpcClient<MeshApi>
 }
 
 /** MCP tool annotations; SPEC §3 requires all four to be set explicitly on every tool. */

@@ -77,6 +77,13 @@ describe('osmoda MCP server: tools/list', () => {
       fleet_status: 'R I',
       fleet_vote: 'W',
       fleet_rollback: 'D W',
+      mesh_identity: 'R I',
+      mesh_invite_create: 'W',
+      mesh_invite_accept: 'W',
+      mesh_peers: 'R I',
+      mesh_peer_send: 'W',
+      mesh_peer_disconnect: 'D I',
+      mesh_health: 'R I',
     }
     const listed = await connect({role: 'operator'})
     const operatorTools = (await listed.client.listTools()).tools

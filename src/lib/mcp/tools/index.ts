@@ -5,6 +5,7 @@ import {AGENTD_TOOLS} from './agentd.js'
 import {KEYD_TOOLS} from './keyd.js'
 import {WATCH_TOOLS} from './watch.js'
 import {ROUTINES_TOOLS} from './routines.js'
+import {MESH_TOOLS} from './mesh.js'
 
 /** The tool registry: every toolset and its tools (empty until the daemon's tools land). */
 export const TOOLS_BY_TOOLSET: Readonly<Record<Toolset, readonly AnyTool[]>> = {
@@ -12,7 +13,7 @@ export const TOOLS_BY_TOOLSET: Readonly<Record<Toolset, readonly AnyTool[]>> = {
   keyd: KEYD_TOOLS,
   watch: WATCH_TOOLS,
   routines: ROUTINES_TOOLS,
-  mesh: [],
+  mesh: MESH_TOOLS,
   mcpd: [],
   teachd: [],
   voice: [],
