@@ -1,4 +1,4 @@
-import type {Db} from '../db/open.js'
+import {openDatabase, type Db} from '../db/open.js'
 import {OsmodaError} from '../errors.js'
 import {parseCheckpointNote} from './checkpoint.js'
 import {verifyCosignature, witnessInstanceId, witnessName} from './cosignature.js'
@@ -61,4 +61,22 @@ export function checkStoredCosignatures(db: Db, pinnedKey: PinnedKeyLookup): Wit
     const origin = parseCheckpointNote(r.note).origin
     return check(db, {source: 'stored_cosignature', witness: r.witness, peer_id: peer, size: r.size}, origin, r.root_hash, r.cosignature, peer ? pinnedKey(peer) : undefined)
   })
+}
+
+/** Inputs of auditWitnesses. */
+export interface WitnessAuditOptions {
+  /** This ledger's origin (`ledger_origin` of identity.json). */
+  origin: string
+  heads: readonly ReportedHead[]
+  pinnedKey: PinnedKeyLookup
+}
+
+/** Opens a ledger file read-only and checks the peers' heads and the stored cosignatures against it. */
+export function auditWitnesses(dbPath: string, options: WitnessAuditOptions): WitnessFinding[] {
+  const db = openDatabase(dbPath, {readonly: true})
+  try {
+    return [...checkStoredCosignatures(db, options.pinnedKey), ...checkReportedHeads(db, options.origin, options.heads, options.pinnedKey)]
+  } finally {
+    db.close()
+  }
 }
