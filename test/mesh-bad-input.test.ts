@@ -125,4 +125,26 @@ describe('mesh bad input', () => {
     // And the stranger's code was refused for the agent before anything was pinned
     expect(loadMeshKeys(env.paths).doc.instance_id).toMatch(/^[0-9a-f]{32}$/)
   })
+
+  it("runs the agent's gated invite and removal once the operator approved them", async () => {
+    // Given the agent asks for an invite and gets APPROVAL_REQUIRED
+    const first = await send('POST', '/invite/create', {ttl_secs: 600, label: 'agent-made'}, 'agent')
+    expect(first.status).toBe(412)
+    const approvalId = first.body.error.details.approval_id as string
+    // When the operator approves it and the agent repeats the same request with the id
+    const approved = await env.cli(['approval', 'approve', approvalId, '--json'])
+    expect(approved.exitCode, approved.stderr).toBe(0)
+    const again = await send('POST', '/invite/create', {ttl_secs: 600, label: 'agent-made', approval_id: approvalId}, 'agent')
+    // Then the invite exists, and the approval cannot be used twice
+    expect(again.status, again.text).toBe(200)
+    expect(again.body.invite_code).toMatch(/^osmoda-invite1\./)
+    expect((await send('POST', '/invite/create', {ttl_secs: 600, label: 'agent-made', approval_id: approvalId}, 'agent')).body.error.code).toBe('APPROVAL_INVALID')
+    // And a peer removal approved for one peer removes exactly that peer
+    const ask = await send('DELETE', `/peer/${knownPeer}`, undefined, 'agent')
+    const removalId = ask.body.error.details.approval_id as string
+    expect((await env.cli(['approval', 'approve', removalId, '--json'])).exitCode).toBe(0)
+    const removed = await send('DELETE', `/peer/${knownPeer}?approval_id=${removalId}`, undefined, 'agent')
+    expect(removed.body).toEqual({removed: knownPeer})
+    expect((await send('GET', '/peers')).body.peers).toEqual([])
+  })
 })

@@ -276,6 +276,26 @@ describe('mesh between three nodes', () => {
     expect((await call(nodes.C, (c) => c.health({}))).handshakes_in_flight).toBe(0)
   }, 30_000)
 
+  it('limits handshakes per IP (token bucket) and ledgers one rejection per IP per minute', async () => {
+    // Given 12 silent connections from one address to B (perIpPerMinute defaults to 10)
+    const sockets = Array.from({length: 12}, () => {
+      const socket = net.connect({host: '127.0.0.1', port: nodes.B.port, localAddress: '127.0.0.7'})
+      socket.on('error', () => {})
+      return socket
+    })
+    const closedAt = sockets.map((socket) => new Promise<number>((resolve) => socket.once('close', () => resolve(Date.now()))))
+    const started = Date.now()
+    const times = (await Promise.all(closedAt)).map((t) => t - started).sort((a, b) => a - b)
+    // Then two were refused at once and ten waited for the 2 s handshake timeout
+    expect(times.filter((t) => t < 1000)).toHaveLength(2)
+    expect(times.filter((t) => t >= 1500)).toHaveLength(10)
+    // And B ledgered one rejection for that address, not twelve
+    await new Promise((r) => setTimeout(r, 200))
+    expect(rejections(nodes.B, '127.0.0.7').map((e) => e.payload.reason)).toEqual(['rate_limited'])
+    // And its peers were not disturbed
+    expect((await call(nodes.B, (c) => c.health({}))).connected_count).toBe(2)
+  }, 30_000)
+
   it('ignores malformed messages from a valid peer and closes on garbage or oversized frames', async () => {
     // Given a hand-driven node paired with A through a real invite
     const r = makeTestKeys()

@@ -10,7 +10,7 @@ export interface MeshGateRequest {
   method: 'POST' | 'DELETE'
   /** The concrete path, e.g. /peer/<id>. */
   path: string
-  /** The validated body (or query) with defaults, without path parameters and `approval_id`. */
+  /** The validated input (body or query, path parameters included) with defaults, without `approval_id`. */
   body: Record<string, unknown>
   caller: Pick<RequestContext, 'role' | 'actor'>
   summary: string

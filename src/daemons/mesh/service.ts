@@ -35,6 +35,13 @@ export interface MeshServiceDeps {
   roomCount?: () => number
 }
 
+// The body an approval is bound to: the validated input with defaults, without approval_id (what
+// agentd's approval_request resolves a tool call to, so an approval asked for up front matches).
+function gateBody(input: {approval_id?: string}): Record<string, unknown> {
+  const {approval_id: _presented, ...body} = input
+  return body
+}
+
 function inviteStatus(row: InviteRow, now: Date): Invite['status'] {
   if (row.revoked_at) return 'revoked'
   if (row.used_at) return 'used'
@@ -121,8 +128,7 @@ export function createMeshService(deps: MeshServiceDeps) {
       if (input.ttl_secs > c.inviteMaxTtlSecs) throw new OsmodaError('VALIDATION_FAILED', `ttl_secs ${input.ttl_secs} is over this node's inviteMaxTtlSecs ${c.inviteMaxTtlSecs}`, {details: [`ttl_secs: at most ${c.inviteMaxTtlSecs}`]})
       const endpoint = input.endpoint ?? deps.advertisedEndpoint()
       if (!endpoint) throw new OsmodaError('VALIDATION_FAILED', 'no endpoint to put in the invite: mesh listens on a wildcard address and publicEndpoint is not set', {details: ['endpoint: required here'], hint: 'pass --endpoint host:port or set services.osmoda.mesh.publicEndpoint'})
-      const body = {ttl_secs: input.ttl_secs, ...(input.endpoint ? {endpoint: input.endpoint} : {}), ...(input.label ? {label: input.label} : {})}
-      await deps.gate.check({operation: 'mesh_invite_create', method: 'POST', path: '/invite/create', body, caller, summary: `create a mesh invite (valid ${input.ttl_secs} s)${input.label ? ` for "${input.label}"` : ''}: whoever holds the code can pair with this server`, approvalId: input.approval_id})
+      await deps.gate.check({operation: 'mesh_invite_create', method: 'POST', path: '/invite/create', body: gateBody(input), caller, summary: `create a mesh invite (valid ${input.ttl_secs} s)${input.label ? ` for "${input.label}"` : ''}: whoever holds the code can pair with this server`, approvalId: input.approval_id})
       const at = now()
       const id = deps.newId('inv')
       const secret = randomBytes(32)
@@ -138,7 +144,7 @@ export function createMeshService(deps: MeshServiceDeps) {
       if (inviter.instance_id === deps.keys().doc.instance_id) throw new OsmodaError('INVITE_INVALID', 'this invite was created by this node', {hint: 'accept the code on the other server'})
       if (store.codeUsed(decoded.codeSha256)) throw new OsmodaError('INVITE_USED', `invite ${decoded.body.invite_id} was already accepted on this node`, {hint: 'ask the inviter for a fresh code'})
       if (store.getPeer(inviter.instance_id)) throw new ConflictError(`peer ${inviter.instance_id} is already known`, {details: {state: 'known_peer'}, hint: 'see `osmoda mesh peer show`'})
-      await deps.gate.check({operation: 'mesh_invite_accept', method: 'POST', path: '/invite/accept', body: {invite_code: input.invite_code, ...(input.label ? {label: input.label} : {})}, caller, summary: `pair with mesh node ${inviter.instance_id} at ${decoded.body.endpoint}`, approvalId: input.approval_id})
+      await deps.gate.check({operation: 'mesh_invite_accept', method: 'POST', path: '/invite/accept', body: gateBody(input), caller, summary: `pair with mesh node ${inviter.instance_id} at ${decoded.body.endpoint}`, approvalId: input.approval_id})
       const outcome = store.acceptInvite(
         {
           id: inviter.instance_id,
@@ -198,7 +204,7 @@ export function createMeshService(deps: MeshServiceDeps) {
 
     async peerRemove(input: In<'peerRemove'>, caller: Caller) {
       const row = requirePeer(input.peer_id)
-      await deps.gate.check({operation: 'mesh_peer_disconnect', method: 'DELETE', path: `/peer/${input.peer_id}`, body: {}, caller, summary: `disconnect and forget mesh peer ${row.label ?? row.id} (re-pairing needs a new invite)`, approvalId: input.approval_id})
+      await deps.gate.check({operation: 'mesh_peer_disconnect', method: 'DELETE', path: `/peer/${input.peer_id}`, body: gateBody(input), caller, summary: `disconnect and forget mesh peer ${row.label ?? row.id} (re-pairing needs a new invite)`, approvalId: input.approval_id})
       connections.drop(input.peer_id)
       store.removePeer(input.peer_id)
       ledger.append({type: 'mesh.peer_removed', actor: caller.actor, payload: {peer_id: input.peer_id}})
