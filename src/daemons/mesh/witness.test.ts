@@ -222,6 +222,13 @@ describe('witnessing', () => {
     await mesh.settle()
     expect(await a.witness.heads()).toEqual({origin: a.origin, heads: []})
     expect(a.ledger.cosignatureCount(3)).toBe(0)
+    // And a connected peer that never answers is left out after the timeout (500 ms here)
+    const mute = mesh.addNode()
+    mesh.pair(a.node, mute)
+    mesh.connect(a.node, mute)
+    const started = Date.now()
+    expect(await a.witness.heads()).toEqual({origin: a.origin, heads: []})
+    expect(Date.now() - started).toBeGreaterThanOrEqual(450)
   })
 })
 

@@ -207,7 +207,6 @@ export function createWitnessService(deps: WitnessDeps) {
     if (!parsed.success) return reject('malformed', peerId)
     const waiters = headWaiters.get(peerId)
     if (!waiters || parsed.data.origin !== deps.origin) return reject('unexpected', peerId)
-    headWaiters.delete(peerId)
     const r = parsed.data
     const head = r.size !== null && r.root_hash !== null && r.cosignature !== null && r.ts !== null ? {peer_id: peerId, size: r.size, root_hash: r.root_hash, cosignature: r.cosignature, ts: r.ts} : null
     for (const resolve of waiters) resolve(head)
@@ -241,11 +240,15 @@ export function createWitnessService(deps: WitnessDeps) {
       const answers = peers.map(
         (peer) =>
           new Promise<PeerHead | null>((resolve) => {
-            const timer = setTimeout(() => resolve(null), deps.headTimeoutMs ?? 10_000)
             const done = (head: PeerHead | null) => {
               clearTimeout(timer)
+              const left = (headWaiters.get(peer) ?? []).filter((w) => w !== done)
+              if (left.length) headWaiters.set(peer, left)
+              else headWaiters.delete(peer)
               resolve(head)
             }
+            // A peer that never answers costs one timer, and its waiter is gone afterwards.
+            const timer = setTimeout(() => done(null), deps.headTimeoutMs ?? 10_000)
             headWaiters.set(peer, [...(headWaiters.get(peer) ?? []), done])
             void link.send(peer, {type: 'witness_head_request', origin: deps.origin}).then((sent) => sent || done(null))
           }),
