@@ -4,6 +4,7 @@ import {benchBackup} from './backup.js'
 import {benchDaemon} from './daemon.js'
 import {benchLedger} from './ledger.js'
 import {benchMemory} from './memory.js'
+import {benchMesh} from './mesh.js'
 import {benchSwitch} from './switch.js'
 import {results} from './lib.js'
 import {benchRoutines} from './routines.js'
@@ -14,6 +15,7 @@ await benchBackup()
 await benchMemory()
 await benchSwitch()
 await benchRoutines()
+await benchMesh()
 const dir = new URL('./results/', import.meta.url)
 mkdirSync(dir, {recursive: true})
 writeFileSync(new URL(`bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`, dir), `${JSON.stringify(results, null, 2)}\n`)

@@ -24,7 +24,7 @@ const unknownPeer = 'f'.repeat(32)
 
 beforeAll(async () => {
   env = await testEnv()
-  writeFileSync(join(env.paths.configDir, 'mesh.json'), JSON.stringify({listenPort: 0, reconnect: {initialSecs: 30, maxSecs: 60}}))
+  writeFileSync(join(env.paths.configDir, 'mesh.json'), JSON.stringify({reconnect: {initialSecs: 30, maxSecs: 60}}))
   agentd = await env.start('agentd')
   mesh = await env.start('mesh')
   const accepted = await send('POST', '/invite/accept', {invite_code: knownCode})

@@ -3,7 +3,6 @@
 // mesh hands them to its watch's POST /fleet/inbound with the authenticated peer id. The change is a
 // `commands` target (the fleet logic is the same for flake targets, which need nixos-rebuild).
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
-import net from 'node:net'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {meshApi} from '../src/daemons/mesh/api.js'
@@ -25,20 +24,13 @@ interface Node {
 const nodes = {} as Record<'A' | 'B' | 'C', Node>
 let base = ''
 
-async function freePort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  const {port} = server.address() as net.AddressInfo
-  await new Promise((r) => server.close(r))
-  return port
-}
-
 async function startNode(name: 'A' | 'B' | 'C'): Promise<Node> {
   const env = await testEnv()
   writeFileSync(join(env.paths.configDir, 'watch.json'), JSON.stringify({probation: {ttlSecs: 30, graceSecs: 0, checkIntervalSecs: 1}, fleet: {timeoutSecs: 300}}))
-  writeFileSync(join(env.paths.configDir, 'mesh.json'), JSON.stringify({listenPort: await freePort(), reconnect: {initialSecs: 0.2, maxSecs: 1}}))
+  writeFileSync(join(env.paths.configDir, 'mesh.json'), JSON.stringify({reconnect: {initialSecs: 0.2, maxSecs: 1}}))
   const agentd = await env.start('agentd')
   const watch = await env.start('watch', {OSMODA_WATCH_CURRENT_SYSTEM_LINK: join(env.base, 'no-link')})
+  // testEnv sets OSMODA_MESH_LISTEN_PORT=0: a free port, which invites announce
   const mesh = await env.start('mesh')
   return {name, env, id: loadMeshKeys(env.paths).doc.instance_id, agentd, watch, mesh}
 }

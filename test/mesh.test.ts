@@ -43,13 +43,12 @@ async function startNode(name: string): Promise<Node> {
   writeFileSync(
     join(env.paths.configDir, 'mesh.json'),
     JSON.stringify({
-      listenPort: port,
       handshakeTimeoutSecs: 2,
       reconnect: {initialSecs: 0.2, factor: 2, maxSecs: 1, jitter: 0.2, resetAfterSecs: 60},
       commandAllow: [{name: 'hello', command: '/bin/echo', args: ['hi from', name]}],
     }),
   )
-  const mesh = await env.start('mesh')
+  const mesh = await env.start('mesh', {OSMODA_MESH_LISTEN_PORT: String(port)})
   return {name, env, port, mesh, id: loadMeshKeys(env.paths).doc.instance_id}
 }
 
@@ -176,6 +175,47 @@ describe('mesh between three nodes', () => {
     expect((await peer(nodes.B, nodes.A.id))?.stats.messages_received).toBeGreaterThanOrEqual(1)
   }, 60_000)
 
+  it('answers the mesh CLI with --json, clear usage errors and exit codes', async () => {
+    const cli = (args: string[]) => nodes.A.env.cli(['mesh', ...args])
+    // Then identity, health, peers and peer show describe A and its link to B
+    expect((await cli(['identity', '--json'])).json.result).toMatchObject({instance_id: nodes.A.id, kem: 'ML-KEM-768 (ephemeral)', endpoint: `127.0.0.1:${nodes.A.port}`})
+    expect((await cli(['health', '--json'])).json.result).toMatchObject({status: 'ok', connected_count: 1, peer_count: 1})
+    expect((await cli(['peers', '--state', 'connected', '--json'])).json.result.peers.map((p: Peer) => p.id)).toEqual([nodes.B.id])
+    const shown = await cli(['peer', 'show', nodes.B.id])
+    expect(shown.stdout).toContain(`${nodes.B.id} (node-b): connected`)
+    // And sending a chat from the CLI reaches B
+    const sent = await cli(['peer', 'send', nodes.B.id, '--text', 'from the cli', '--json'])
+    expect(sent.json.result).toMatchObject({delivered: true})
+    await waitFor('B got the CLI chat', () => received(nodes.B, nodes.A.id, 'chat').length === 2)
+    // And mistakes are usage errors (exit 2) or the daemon's codes (exit 1 / 4)
+    expect((await cli(['peer', 'send', nodes.B.id, '--message', '{not json'])).exitCode).toBe(2)
+    expect((await cli(['peer', 'send', nodes.B.id])).exitCode).toBe(2)
+    expect((await cli(['peer', 'remove', nodes.B.id])).exitCode).toBe(2)
+    const unknown = await cli(['peer', 'show', 'f'.repeat(32), '--json'])
+    expect([unknown.exitCode, unknown.json.error.code]).toEqual([1, 'NOT_FOUND'])
+    const bad = await cli(['invite', 'accept', 'osmoda-invite1.x.y', '--json'])
+    expect([bad.exitCode, bad.json.error.code]).toEqual([1, 'INVITE_INVALID'])
+    const asAgent = await nodes.A.env.cli(['mesh', 'invite', 'list', '--json'], {env: {OSMODA_TOKEN: nodes.A.env.token('agent')}})
+    expect([asAgent.exitCode, asAgent.json.error.code]).toEqual([4, 'FORBIDDEN'])
+    // And B is still paired
+    expect((await peer(nodes.B, nodes.A.id))?.state).toBe('connected')
+  }, 60_000)
+
+  it('reloads commandAllow without dropping sessions', async () => {
+    // Given C allows a new command after a reload
+    writeFileSync(
+      join(nodes.C.env.paths.configDir, 'mesh.json'),
+      JSON.stringify({handshakeTimeoutSecs: 2, reconnect: {initialSecs: 0.2, factor: 2, maxSecs: 1, jitter: 0.2, resetAfterSecs: 60}, commandAllow: [{name: 'hello', command: '/bin/echo', args: ['hi']}, {name: 'date', command: '/bin/date', args: ['-u']}]}),
+    )
+    const reloaded = await call(nodes.C, (c) => c.reload({}))
+    expect(reloaded).toEqual({reloaded: true, changed: ['commandAllow']})
+    // When B asks C to run it
+    await call(nodes.B, (c) => c.peerSend({peer_id: nodes.C.id, message: {type: 'command', name: 'date'}}))
+    // Then C runs it over the same session
+    await waitFor('C ran date', () => events(nodes.C, 'mesh.command_executed').some((e) => e.payload.name === 'date' && e.payload.exit_code === 0))
+    expect((await peer(nodes.C, nodes.B.id))?.stats.reconnects).toBe(0)
+  }, 30_000)
+
   it('survives a restart of B: both peers reconnect, messages after the restart arrive once', async () => {
     // Given B goes down
     const before = received(nodes.B, nodes.A.id, 'chat').length
@@ -184,7 +224,7 @@ describe('mesh between three nodes', () => {
     // Then sending to it is a clear 409
     await expect(call(nodes.A, (c) => c.peerSend({peer_id: nodes.B.id, message: {type: 'chat', text: 'while down'}}))).rejects.toMatchObject({code: 'PEER_NOT_CONNECTED'})
     // When B comes back with the same state
-    nodes.B.mesh = await nodes.B.env.start('mesh')
+    nodes.B.mesh = await nodes.B.env.start('mesh', {OSMODA_MESH_LISTEN_PORT: String(nodes.B.port)})
     await connected(nodes.A, nodes.B.id)
     await connected(nodes.C, nodes.B.id)
     await connected(nodes.B, nodes.A.id)

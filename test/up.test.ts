@@ -5,6 +5,7 @@ import {agentdApi} from '../src/daemons/agentd/api.js'
 import {egressApi} from '../src/daemons/egress/api.js'
 import {watchApi} from '../src/daemons/watch/api.js'
 import {routinesApi} from '../src/daemons/routines/api.js'
+import {meshApi} from '../src/daemons/mesh/api.js'
 import {backoffMs} from '../src/lib/supervisor.js'
 import {BIN, testEnv, type TestEnv} from './helpers/env.js'
 
@@ -74,6 +75,8 @@ describe('osmoda up', () => {
     expect((await env.client('watch', watchApi).health()).pid).toBe(run.child.pid)
     // and routines, with its six default routines
     expect(await env.client('routines', routinesApi).health()).toMatchObject({pid: run.child.pid, routine_count: 6})
+    // and mesh, listening for peers (on a free port here)
+    expect(await env.client('mesh', meshApi).health()).toMatchObject({pid: run.child.pid, listening: true})
     run.child.kill('SIGTERM')
     expect(await run.exited).toBe(0)
     expect(existsSync(env.paths.socket('agentd'))).toBe(false)

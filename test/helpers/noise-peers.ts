@@ -4,7 +4,7 @@ import {once} from 'node:events'
 import net from 'node:net'
 import type {CipherState} from '../../src/lib/noise/cipher-state.js'
 import {DH_25519} from '../../src/lib/noise/crypto-functions.js'
-import {FrameReader} from '../../src/lib/noise/frame-reader.js'
+import {FrameReader, joinPieces} from '../../src/lib/noise/frame-reader.js'
 import {HandshakeState} from '../../src/lib/noise/handshake-state.js'
 import {type HandshakeOptions, MESH_PROLOGUE, MESH_PROTOCOL, type SecureSession, type SessionOptions, type StaticKeyPair, secureSession} from '../../src/lib/noise/session.js'
 
@@ -68,19 +68,22 @@ export async function sessionPair(
   return {initiator, responder, close: () => (initiator.close(), responder.close(), server.close())}
 }
 
-/** A TCP proxy to `target`; when `flipArmed` is set, the next client→server chunk gets bit 0 of byte `flipAt` flipped. */
+/** A TCP proxy to `target`; `arm(n)` flips bit 0 of the client→server byte `n` bytes after those already forwarded. */
 export async function flippingProxy(target: number): Promise<{port: number; arm: (flipAt: number) => void; close: () => void}> {
   let flipAt: number | null = null
+  let forwarded = 0
   const sockets: net.Socket[] = []
   const server = net.createServer((client) => {
     const upstream = net.connect(target, '127.0.0.1')
     sockets.push(client, upstream)
     client.on('data', (chunk: Buffer) => {
-      if (flipAt !== null && chunk.length > flipAt) {
+      if (flipAt !== null && flipAt < forwarded + chunk.length) {
         chunk = Buffer.from(chunk)
-        chunk[flipAt] = (chunk[flipAt] as number) ^ 1
+        const at = flipAt - forwarded
+        chunk[at] = (chunk[at] as number) ^ 1
         flipAt = null
       }
+      forwarded += chunk.length
       upstream.write(chunk)
     })
     upstream.on('data', (chunk: Buffer) => client.write(chunk))
@@ -92,7 +95,7 @@ export async function flippingProxy(target: number): Promise<{port: number; arm:
   await once(server, 'listening')
   return {
     port: (server.address() as net.AddressInfo).port,
-    arm: (at) => (flipAt = at),
+    arm: (n) => (flipAt = forwarded + n),
     close: () => (sockets.forEach((s) => s.destroy()), server.close()),
   }
 }
@@ -110,7 +113,8 @@ export async function rawInitiator(port: number): Promise<{
   const socket = await dial(port)
   const frames: Buffer[] = []
   const waiting: ((f: Buffer) => void)[] = []
-  const reader = new FrameReader((f) => {
+  const reader = new FrameReader((pieces, length) => {
+    const f = joinPieces(pieces, length)
     const w = waiting.shift()
     if (w) w(f)
     else frames.push(Buffer.from(f))

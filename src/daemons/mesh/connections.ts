@@ -5,13 +5,12 @@ import type {Logger} from '../../lib/log.js'
 import {NoiseError, secureSession as realSecureSession, type SecureSession} from '../../lib/noise/session.js'
 import {createIpRateLimiter, createOncePerWindow, reconnectDelayMs} from './backoff.js'
 import type {MeshConfig} from './config.js'
-import {buildPayload, HandshakeRejected, proofMatches, verifyPayload, type HandshakePayload} from './handshake.js'
+import {buildPayload, HandshakeRejected, type HandshakePayload} from './handshake.js'
+import {authenticateInbound, authenticateOutbound, keepNewSession} from './peer-auth.js'
+import {connectTcp} from './tcp.js'
 import type {MeshKeys} from './identity.js'
 import type {PeerLink} from './link.js'
 import type {MeshStore, PeerCounters} from './store.js'
-
-/** Sessions established within this window of each other are a simultaneous-dial race. */
-const RACE_WINDOW_MS = 10_000
 
 type Direction = 'inbound' | 'outbound'
 type Handler = (peerId: string, message: Record<string, unknown>) => void | Promise<void>
@@ -55,12 +54,6 @@ export interface ConnectionDeps {
 }
 
 const ZERO: PeerCounters = {messages_sent: 0, messages_received: 0, bytes_sent: 0, bytes_received: 0}
-
-/** Splits `host:port` (IPv6 in brackets). */
-export function splitEndpoint(endpoint: string): {host: string; port: number} {
-  const at = endpoint.lastIndexOf(':')
-  return {host: endpoint.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(endpoint.slice(at + 1))}
-}
 
 /**
  * Owns every TCP connection of mesh: the listener with its accept limits, one dial in flight per
@@ -128,15 +121,6 @@ export function createConnectionManager(deps: ConnectionDeps) {
     r.timer.unref?.()
   }
 
-  // The lower instance_id's outbound session wins a race; outside the race window the newer
-  // session replaces the older one (the peer restarted while our old socket looked alive).
-  const keepNew = (peerId: string, existing: Live, newInitiator: string): boolean => {
-    if (existing.initiator === newInitiator) return true
-    if (Date.now() - existing.establishedAt > RACE_WINDOW_MS) return true
-    const preferred = selfId() < peerId ? selfId() : peerId
-    return newInitiator === preferred
-  }
-
   const adopt = (peerId: string, session: SecureSession, direction: Direction, payload: HandshakePayload) => {
     const r = rt(peerId)
     const initiator = direction === 'outbound' ? selfId() : peerId
@@ -145,7 +129,7 @@ export function createConnectionManager(deps: ConnectionDeps) {
       return
     }
     if (r.live) {
-      if (!keepNew(peerId, r.live, initiator)) {
+      if (!keepNewSession(selfId(), peerId, r.live, initiator, Date.now())) {
         log.debug('duplicate session closed (simultaneous dial)', {peer_id: peerId, direction})
         session.close()
         return
@@ -172,6 +156,7 @@ export function createConnectionManager(deps: ConnectionDeps) {
     }, deps.config().reconnect.resetAfterSecs * 1000)
     r.resetTimer.unref?.()
     ledger.append({type: 'mesh.peer_connected', actor: 'mesh', payload: {peer_id: peerId, direction}})
+    let inbox: Promise<void> = Promise.resolve()
     session.onMessage((data) => {
       if (r.live !== live) return
       let message: unknown
@@ -186,7 +171,10 @@ export function createConnectionManager(deps: ConnectionDeps) {
         session.close()
         return
       }
-      deps.dispatch(peerId, message as Record<string, unknown>).catch((error: unknown) => log.error('inbound message handler failed', {peer_id: peerId, error: (error as Error).message}))
+      // One message at a time per session, so watch and plug-ins see a peer's messages in order.
+      inbox = inbox
+        .then(() => deps.dispatch(peerId, message as Record<string, unknown>))
+        .catch((error: unknown) => log.error('inbound message handler failed', {peer_id: peerId, error: (error as Error).message}))
     })
     session.onClose((error) => {
       if (r.live !== live) return
@@ -205,32 +193,6 @@ export function createConnectionManager(deps: ConnectionDeps) {
         log.error('peer-connected handler failed', {peer_id: peerId, error: (error as Error).message})
       }
     }
-  }
-
-  // Responder: pinned peers must present their pins; a stranger needs a valid, unused invite.
-  const verifyInbound = (remoteStatic: Buffer, raw: Buffer, h: Buffer): HandshakePayload => {
-    const payload = verifyPayload(remoteStatic, raw)
-    const id = payload.identity.instance_id
-    if (id === selfId()) throw new HandshakeRejected('self_connection')
-    const pinned = store.getPeer(id)
-    if (pinned) {
-      if (pinned.ed25519_pubkey !== payload.identity.ed25519_pubkey || pinned.noise_static_pubkey !== payload.identity.noise_static_pubkey) throw new HandshakeRejected('pin_mismatch')
-      return payload
-    }
-    if (!payload.invite) throw new HandshakeRejected('not_invited')
-    const invite = payload.invite
-    const at = now()
-    const {outcome, invite: row} = store.consumeInvite(invite.invite_id, at, (key) => proofMatches(key, h, invite.proof), {
-      id,
-      ed25519_pubkey: payload.identity.ed25519_pubkey,
-      noise_static_pubkey: payload.identity.noise_static_pubkey,
-      endpoint: payload.endpoint ?? null,
-      via: 'invite_created',
-      added_at: at.toISOString(),
-    })
-    if (outcome !== 'ok') throw new HandshakeRejected(`invite_${outcome}`)
-    ledger.append({type: 'mesh.peer_added', actor: 'mesh', payload: {peer_id: id, invite_id: invite.invite_id, label: row?.label ?? null}})
-    return payload
   }
 
   const onInbound = (socket: net.Socket) => {
@@ -256,7 +218,7 @@ export function createConnectionManager(deps: ConnectionDeps) {
       makePayload: (h) => buildPayload(deps.keys(), h, {endpoint: deps.advertisedEndpoint()}),
       verifyPeer: (remoteStatic, raw, h) => {
         try {
-          payload = verifyInbound(remoteStatic, raw, h)
+          payload = authenticateInbound({store, ledger, selfId: selfId(), now: now()}, remoteStatic, raw, h)
         } catch (error) {
           rejection = error instanceof HandshakeRejected ? error : new HandshakeRejected('verify_failed')
           throw rejection
@@ -277,26 +239,6 @@ export function createConnectionManager(deps: ConnectionDeps) {
         handshakeSockets.delete(socket)
       })
   }
-
-  const connectTcp = (endpoint: string, timeoutMs: number) =>
-    new Promise<net.Socket>((resolve, reject) => {
-      const {host, port} = splitEndpoint(endpoint)
-      const socket = net.connect({host, port})
-      const timer = setTimeout(() => {
-        socket.destroy()
-        reject(new Error('connect timed out'))
-      }, timeoutMs)
-      socket.once('connect', () => {
-        clearTimeout(timer)
-        socket.removeAllListeners('error')
-        socket.on('error', () => {})
-        resolve(socket)
-      })
-      socket.once('error', (error) => {
-        clearTimeout(timer)
-        reject(error)
-      })
-    })
 
   const dial = async (peerId: string): Promise<void> => {
     const r = rt(peerId)
@@ -321,10 +263,7 @@ export function createConnectionManager(deps: ConnectionDeps) {
             }),
           verifyPeer: (remoteStatic, raw) => {
             try {
-              const payload = verifyPayload(remoteStatic, raw)
-              if (payload.identity.instance_id !== peerId) throw new HandshakeRejected('unexpected_peer')
-              const pinned = store.getPeer(peerId)
-              if (!pinned || pinned.ed25519_pubkey !== payload.identity.ed25519_pubkey || pinned.noise_static_pubkey !== payload.identity.noise_static_pubkey) throw new HandshakeRejected('pin_mismatch')
+              const payload = authenticateOutbound(store, peerId, remoteStatic, raw)
               accepted = payload
             } catch (error) {
               failure.rejection = error instanceof HandshakeRejected ? error : new HandshakeRejected('verify_failed')
@@ -358,8 +297,14 @@ export function createConnectionManager(deps: ConnectionDeps) {
     async send(peerId, message) {
       const live = runtimes.get(peerId)?.live
       if (!live) return false
-      await live.session.send(Buffer.from(canonicalJson(message)))
-      return true
+      // A session that closes under the write counts as not connected (the caller answers 409).
+      return live.session.send(Buffer.from(canonicalJson(message))).then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof NoiseError && error.code !== 'MESSAGE_TOO_LARGE') return false
+          throw error
+        },
+      )
     },
     connectedPeerIds: () => [...runtimes.entries()].filter(([, r]) => r.live).map(([id]) => id),
     peerKeys(peerId) {

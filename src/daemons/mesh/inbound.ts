@@ -132,7 +132,8 @@ export function createInboundDispatch(deps: InboundDeps) {
       if (value.type === 'alert' && value.severity === 'critical') {
         ledger.append({type: 'notification.requested', actor: 'mesh', payload: {source: `mesh:${peerId}`, severity: 'critical', title: value.title.slice(0, 200), message: value.detail.slice(0, 2000)}})
       }
-      if (value.type === 'command') await runCommand(peerId, value.id, value.name)
+      // Not awaited: a command may run for minutes and must not hold up the peer's other messages.
+      if (value.type === 'command') void runCommand(peerId, value.id, value.name).catch((error: unknown) => log.error('command reply failed', {peer_id: peerId, error: (error as Error).message}))
       return
     }
     const handler = deps.handlerFor(type)

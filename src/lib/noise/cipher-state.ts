@@ -62,6 +62,15 @@ export class CipherState {
     return plaintext
   }
 
+  /** DecryptWithAd over a ciphertext split across `pieces` (see FrameReader); returns plaintext pieces. */
+  decryptPieces(ad: Buffer, pieces: readonly Buffer[], length: number): Buffer[] {
+    if (this.k === null) throw new Error('decryptPieces needs a key')
+    if (!Number.isSafeInteger(this.n + 1)) throw new Error('nonce space exhausted: rekey or reconnect')
+    const plaintext = this.cipher.openPieces(this.k, this.n, ad, pieces, length)
+    this.n++
+    return plaintext
+  }
+
   /** Noise Rekey(): k = first 32 bytes of ENCRYPT(k, 2^64-1, zerolen, zeros); the nonce continues. */
   rekey(): void {
     if (this.k === null) throw new Error('rekey needs a key')

@@ -2,7 +2,7 @@
 // pure JS for X25519, ChaCha20-Poly1305, SHA-256 and BLAKE2s (shared/DEPENDENCIES.md), and the
 // session's throughput goal depends on it. Keys travel as raw 32-byte Buffers, as Noise defines them;
 // KeyObjects are built only at the call that needs one.
-import {type CipherGCMTypes, createCipheriv, createDecipheriv, createHash, createHmac, createPrivateKey, createPublicKey, diffieHellman, randomBytes} from 'node:crypto'
+import {type CipherGCMTypes, type KeyObject, createCipheriv, createDecipheriv, createHash, createHmac, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync} from 'node:crypto'
 
 /** A raw X25519 key pair (32-byte private scalar seed, 32-byte public u-coordinate). */
 export interface DhKeyPair {
@@ -25,6 +25,8 @@ export interface CipherFunctions {
   seal(key: Buffer, n: number | bigint, ad: Buffer, parts: readonly Buffer[]): Buffer[]
   /** Authenticates and decrypts; throws on a bad tag. */
   open(key: Buffer, n: number | bigint, ad: Buffer, ciphertext: Buffer): Buffer
+  /** `open` over a ciphertext ‖ tag split across `pieces`; returns plaintext pieces, released only after the tag verified. */
+  openPieces(key: Buffer, n: number | bigint, ad: Buffer, pieces: readonly Buffer[], length: number): Buffer[]
 }
 
 /** Noise hash functions with the HMAC that HKDF needs. */
@@ -39,31 +41,52 @@ export interface HashFunctions {
 /** AEAD tag length of every Noise cipher. */
 export const TAG_LEN = 16
 
-// DER wrappers around a raw X25519 key (RFC 8410): the only way node:crypto imports raw keys on Node 20.
+// Raw keys enter node:crypto as JWK: importing PKCS#8/SPKI DER costs ~10× more (OpenSSL's decoder
+// framework), which alone put a handshake over its 10 ms budget. JWK import demands an `x` next to
+// `d` but derives the public key from `d`; if a Node version ever refused the placeholder, the DER
+// path below still works, only slower.
 const PKCS8_X25519 = Buffer.from('302e020100300506032b656e04220420', 'hex')
-const SPKI_X25519 = Buffer.from('302a300506032b656e032100', 'hex')
+const X_PLACEHOLDER = Buffer.alloc(32).toString('base64url')
+// Private KeyObjects per raw key Buffer, so a node's static key is imported once, not per handshake.
+const privateKeyObjects = new WeakMap<Buffer, KeyObject>()
+
+function x25519PrivateKeyObject(privateKey: Buffer): KeyObject {
+  const cached = privateKeyObjects.get(privateKey)
+  if (cached) return cached
+  if (privateKey.length !== 32) throw new RangeError('an X25519 private key is 32 bytes')
+  let key: KeyObject
+  try {
+    key = createPrivateKey({key: {kty: 'OKP', crv: 'X25519', d: privateKey.toString('base64url'), x: X_PLACEHOLDER}, format: 'jwk'})
+  } catch {
+    key = createPrivateKey({key: Buffer.concat([PKCS8_X25519, privateKey]), format: 'der', type: 'pkcs8'})
+  }
+  privateKeyObjects.set(privateKey, key)
+  return key
+}
 
 /** X25519 public key of a raw private key. */
 export function x25519PublicKey(privateKey: Buffer): Buffer {
-  if (privateKey.length !== 32) throw new RangeError('an X25519 private key is 32 bytes')
-  const der = createPublicKey(x25519PrivateKeyObject(privateKey)).export({format: 'der', type: 'spki'})
-  return Buffer.from(der.subarray(der.length - 32))
-}
-
-function x25519PrivateKeyObject(privateKey: Buffer) {
-  return createPrivateKey({key: Buffer.concat([PKCS8_X25519, privateKey]), format: 'der', type: 'pkcs8'})
+  return Buffer.from(createPublicKey(x25519PrivateKeyObject(privateKey)).export({format: 'jwk'}).x as string, 'base64url')
 }
 
 /** Noise `25519`: OpenSSL rejects an all-zero shared secret (a low-order peer key), which fails the handshake. */
 export const DH_25519: DhFunctions = {
   name: '25519',
   dhLen: 32,
-  generateKeyPair(privateKey = randomBytes(32)) {
-    return {privateKey: Buffer.from(privateKey), publicKey: x25519PublicKey(privateKey)}
+  generateKeyPair(privateKey) {
+    if (privateKey) {
+      const copy = Buffer.from(privateKey)
+      return {privateKey: copy, publicKey: x25519PublicKey(copy)}
+    }
+    const pair = generateKeyPairSync('x25519')
+    const jwk = pair.privateKey.export({format: 'jwk'})
+    const raw = Buffer.from(jwk.d as string, 'base64url')
+    privateKeyObjects.set(raw, pair.privateKey)
+    return {privateKey: raw, publicKey: Buffer.from(jwk.x as string, 'base64url')}
   },
   dh(keyPair, publicKey) {
     if (publicKey.length !== 32) throw new RangeError('an X25519 public key is 32 bytes')
-    const pub = createPublicKey({key: Buffer.concat([SPKI_X25519, publicKey]), format: 'der', type: 'spki'})
+    const pub = createPublicKey({key: {kty: 'OKP', crv: 'X25519', x: publicKey.toString('base64url')}, format: 'jwk'})
     return diffieHellman({privateKey: x25519PrivateKeyObject(keyPair.privateKey), publicKey: pub})
   },
 }
@@ -114,6 +137,24 @@ function aead(algorithm: 'chacha20-poly1305' | 'aes-256-gcm', name: string, litt
       const body = decipher.update(ciphertext.subarray(0, ciphertext.length - TAG_LEN))
       decipher.final() // throws on a bad tag: `body` is discarded unread
       return body
+    },
+    openPieces(key, n, ad, pieces, length) {
+      if (length < TAG_LEN) throw new RangeError('ciphertext shorter than its tag')
+      const decipher = createDecipheriv(algorithm as CipherGCMTypes, key, nonce12(n, littleEndian), {authTagLength: TAG_LEN})
+      if (ad.length > 0) decipher.setAAD(ad)
+      const out: Buffer[] = []
+      const tag: Buffer[] = []
+      let offset = 0
+      const bodyEnd = length - TAG_LEN
+      for (const piece of pieces) {
+        const end = offset + piece.length
+        if (offset < bodyEnd) out.push(decipher.update(end <= bodyEnd ? piece : piece.subarray(0, bodyEnd - offset)))
+        if (end > bodyEnd) tag.push(offset >= bodyEnd ? piece : piece.subarray(bodyEnd - offset))
+        offset = end
+      }
+      decipher.setAuthTag(tag.length === 1 ? (tag[0] as Buffer) : Buffer.concat(tag))
+      decipher.final() // throws on a bad tag: `out` is discarded unread
+      return out
     },
   }
 }

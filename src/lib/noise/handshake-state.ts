@@ -52,7 +52,8 @@ export class HandshakeState {
     this.initiator = config.initiator
     this.kem = config.kem ?? this.protocol.kem
     if (config.kem && config.kem.name !== this.protocol.kem?.name) throw new Error(`KEM ${config.kem.name} does not match ${this.protocol.name}`)
-    this.s = config.s ? {publicKey: Buffer.from(config.s.publicKey), privateKey: Buffer.from(config.s.privateKey)} : null
+    // Kept by reference: the static key's imported KeyObject is cached per Buffer (crypto-functions.ts).
+    this.s = config.s ?? null
     this.rs = config.rs ? Buffer.from(config.rs) : null
     this.psks = [...(config.psks ?? [])]
     this.fixed = config.deterministic ?? {}

@@ -4,7 +4,7 @@
 // the mesh daemon: it reaches in through makePayload/verifyPeer, bound to the handshake hash.
 import type {Socket} from 'node:net'
 import {HandshakeState, MAX_NOISE_MESSAGE} from './handshake-state.js'
-import {FrameReader} from './frame-reader.js'
+import {FrameReader, joinPieces} from './frame-reader.js'
 import {type Kem, ML_KEM_768} from './kem.js'
 import {NoiseError} from './noise-error.js'
 import {Transport} from './transport.js'
@@ -61,7 +61,7 @@ export interface SecureSession {
   readonly stats: {messagesSent: number; messagesReceived: number; bytesSent: number; bytesReceived: number; rekeys: number}
   /** Sends one application message; resolves once written to the socket; rejects if closed. */
   send(message: Buffer): Promise<void>
-  /** Receives application messages (never ping/pong/rekey); messages before the first listener are held. */
+  /** Receives application messages (never ping/pong/rekey); held until the first listener; a throwing listener closes the session (PROTOCOL). */
   onMessage(cb: (message: Buffer) => void): void
   /** Called exactly once: null after close(), a NoiseError otherwise. */
   onClose(cb: (err: NoiseError | null) => void): void
@@ -79,7 +79,8 @@ export async function secureSession(socket: Socket, opts: HandshakeOptions & Ses
     abort = reject
   })
   aborted.catch(() => undefined)
-  reader.onFrame = (frame) => {
+  reader.onFrame = (pieces, length) => {
+    const frame = joinPieces(pieces, length)
     if (waiter) {
       const w = waiter
       waiter = null

@@ -7,6 +7,7 @@ import type {CipherState} from './cipher-state.js'
 import {TAG_LEN} from './crypto-functions.js'
 import type {FrameReader} from './frame-reader.js'
 import {NoiseError} from './noise-error.js'
+import {Reassembler} from './reassembler.js'
 import type {SecureSession, SessionOptions} from './session.js'
 
 /** Largest application bytes per transport message: 65535 − 16 (tag) − 1 (flag). */
@@ -33,8 +34,8 @@ export class Transport implements SecureSession {
   private readonly messageListeners: ((message: Buffer) => void)[] = []
   private readonly closeListeners: ((err: NoiseError | null) => void)[] = []
   private undelivered: Buffer[] = []
-  private parts: Buffer[] = []
-  private partBytes = 0
+  private readonly incoming = new Reassembler()
+  private pongPending = false
   private tail: Promise<void> = Promise.resolve()
   private sentWithKey = 0
   private keySince = Date.now()
@@ -52,12 +53,12 @@ export class Transport implements SecureSession {
     readonly handshakeHash: Buffer,
     queued: Buffer[],
   ) {
-    reader.onFrame = (frame) => this.onFrame(frame)
+    reader.onFrame = (pieces, length) => this.onFrame(pieces, length)
     socket.on('data', this.onData)
     socket.on('end', () => this.shutdown(new NoiseError('CLOSED', 'peer closed the connection')))
     socket.on('close', () => this.shutdown(new NoiseError('CLOSED', 'connection closed')))
     socket.on('error', (err) => this.shutdown(new NoiseError('CLOSED', `socket error: ${err.message}`, {cause: err})))
-    for (const frame of queued) this.onFrame(frame)
+    for (const frame of queued) this.onFrame([frame], frame.length)
     if (!this.closed) {
       this.schedule()
       if (this.undelivered.length === 0) socket.resume()
@@ -76,7 +77,7 @@ export class Transport implements SecureSession {
     this.messageListeners.push(cb)
     const held = this.undelivered
     this.undelivered = []
-    for (const message of held) cb(message)
+    for (const message of held) if (!this.deliver(cb, message)) return
     if (!this.closed && held.length > 0) this.socket.resume()
   }
 
@@ -133,6 +134,7 @@ export class Transport implements SecureSession {
   }
 
   private drained(): Promise<void> {
+    if (this.closed || this.socket.destroyed) return Promise.reject(this.closedError())
     return new Promise((resolve, reject) => {
       const done = () => {
         this.socket.off('drain', done)
@@ -150,31 +152,33 @@ export class Transport implements SecureSession {
     this.reader.push(chunk)
   }
 
-  private onFrame(frame: Buffer): void {
+  private onFrame(pieces: Buffer[], length: number): void {
     if (this.closed) return
-    if (frame.length < 1 + TAG_LEN) return this.fail('PROTOCOL', `transport message of ${frame.length} bytes is shorter than flag byte + tag`)
-    let plaintext: Buffer
+    if (length < 1 + TAG_LEN) return this.fail('PROTOCOL', `transport message of ${length} bytes is shorter than flag byte + tag`)
+    let plaintext: Buffer[]
     try {
-      plaintext = this.recvCs.decryptWithAd(EMPTY, frame)
+      plaintext = this.recvCs.decryptPieces(EMPTY, pieces, length)
     } catch (err) {
       return this.fail('DECRYPT_FAILED', 'transport message failed authentication', err)
     }
-    const flag = plaintext[0]
+    const first = plaintext.findIndex((p) => p.length > 0)
+    const flag = (plaintext[first] as Buffer)[0]
     if (flag !== 0 && flag !== 1) return this.fail('PROTOCOL', `unknown fragment flag ${flag}`)
-    const body = plaintext.subarray(1)
-    this.partBytes += body.length
-    if (this.partBytes > this.opts.maxMessageBytes) return this.fail('MESSAGE_TOO_LARGE', `incoming message exceeds maxMessageBytes ${this.opts.maxMessageBytes}`)
-    this.parts.push(body)
+    plaintext[first] = (plaintext[first] as Buffer).subarray(1)
+    if (this.incoming.size + length - 1 - TAG_LEN > this.opts.maxMessageBytes) {
+      return this.fail('MESSAGE_TOO_LARGE', `incoming message exceeds maxMessageBytes ${this.opts.maxMessageBytes}`)
+    }
+    for (let i = first; i < plaintext.length; i++) this.incoming.add(plaintext[i] as Buffer)
     if (flag === 1) return
-    const message = this.parts.length === 1 ? body : Buffer.concat(this.parts, this.partBytes)
-    this.parts = []
-    this.partBytes = 0
-    this.onMessageReceived(message)
+    this.onMessageReceived(this.incoming.take())
   }
 
   private onMessageReceived(message: Buffer): void {
     if (message.equals(PING)) {
-      this.enqueue(PONG, 'control').catch(() => undefined)
+      // One pong in flight at most: a peer flooding pings while not reading cannot grow our queue.
+      if (this.pongPending) return
+      this.pongPending = true
+      this.enqueue(PONG, 'control').catch(() => undefined).finally(() => (this.pongPending = false))
     } else if (message.equals(PONG)) {
       // Liveness only: lastRecvAt is already updated.
     } else if (message.equals(REKEY)) {
@@ -184,12 +188,26 @@ export class Transport implements SecureSession {
       this.stats.messagesReceived++
       this.stats.bytesReceived += message.length
       if (this.messageListeners.length > 0) {
-        for (const cb of this.messageListeners) cb(message)
+        for (const cb of this.messageListeners) if (!this.deliver(cb, message)) return
       } else {
         // Held (and reading paused) until the owner registers onMessage right after the handshake.
         this.undelivered.push(message)
         this.socket.pause()
       }
+    }
+  }
+
+  /**
+   * Calls a listener; one that throws closes the session (PROTOCOL, the error as cause) rather than
+   * escaping into the socket's 'data' handler, where a peer's crafted message would crash the daemon.
+   */
+  private deliver(cb: (message: Buffer) => void, message: Buffer): boolean {
+    try {
+      cb(message)
+      return true
+    } catch (err) {
+      this.fail('PROTOCOL', `message listener failed: ${err instanceof Error ? err.message : String(err)}`, err)
+      return false
     }
   }
 
@@ -226,7 +244,7 @@ export class Transport implements SecureSession {
     this.closeError = err
     if (this.timer) clearTimeout(this.timer)
     this.reader.stop()
-    this.parts = []
+    this.incoming.reset()
     this.undelivered = []
     if (err) {
       this.socket.destroy()
