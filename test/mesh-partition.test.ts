@@ -51,7 +51,10 @@ async function call<T>(n: Node, fn: (c: ReturnType<typeof n.env.client<typeof me
   }
 }
 const peer = (n: Node, other: Node): Promise<Peer> => call(n, (c) => c.peerGet({peer_id: other.id}))
-const connected = (n: Node, other: Node) => waitFor(`${n.name} connected to ${other.name}`, async () => (await peer(n, other).catch(() => null))?.state === 'connected')
+const connected = (n: Node, other: Node) => waitFor(`${n.name} connected to ${other.name}`, async () => (await peer(n, other).catch(() => null))?.state === "connected").catch(async (error: Error) => {
+  const ss = nodes.map((x) => `${x.name}: ${execFileSync('ip', ['netns', 'exec', x.ns, 'ss', '-ltn']).toString()}`).join('\n')
+  throw new Error(`${error.message}: ${JSON.stringify(await peer(n, other).catch((e: Error) => e.message))}\n${ss}`)
+})
 
 /** One node: its namespace wired to the bridge, its state dir, and mesh started inside the namespace. */
 async function startNode(name: Node['name'], index: number): Promise<Node> {
@@ -78,8 +81,8 @@ async function startNode(name: Node['name'], index: number): Promise<Node> {
       witness: {enable: false, everySecs: 300},
     }),
   )
-  // `ip netns exec` execs node in the namespace: the pid is the daemon's, the Unix socket is shared.
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, BIN, 'daemon', 'mesh'], {env: env.env, stdio: ['ignore', 'ignore', 'pipe']})
+  // `ip netns exec` execs node in the namespace (the port is fixed: testEnv's env asks for port 0): the pid is the daemon's, the Unix socket is shared.
+  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, BIN, 'daemon', 'mesh'], {env: {...env.env, OSMODA_MESH_LISTEN_PORT: '18800'}, stdio: ['ignore', 'ignore', 'pipe']})
   let stderr = ''
   child.stderr?.on('data', (d) => (stderr += d))
   const probe = env.client('mesh', commonApi)
