@@ -198,6 +198,10 @@ describe('witnessing', () => {
     expect(heads.heads.map((h) => [h.peer_id, h.size]).sort()).toEqual([[b.node.id, 20], [c.node.id, 20]].sort())
     expect(checkReportedHeads(a.ledger.db, a.origin, heads.heads, pinned(a)).map((f) => f.status)).toEqual(['ok', 'ok'])
     expect(checkStoredCosignatures(a.ledger.db, pinned(a)).map((f) => [f.status, f.size])).toEqual([['ok', 20], ['ok', 20]])
+    // When only the events past 17 are deleted, the cosigned checkpoint stored beside them exposes it
+    tamper(a, 'DELETE FROM events WHERE seq > 17;')
+    expect(checkStoredCosignatures(a.ledger.db, pinned(a)).map((f) => [f.status, f.reason])).toEqual([['failed', 'truncated'], ['failed', 'truncated']])
+    expect(checkStoredCosignatures(a.ledger.db, () => undefined).map((f) => f.status)).toEqual(['unverified', 'unverified'])
     // When the ledger is truncated to 15 (and its own checkpoints with it)
     truncate(a, 15)
     // Then the peers' heads expose it
