@@ -37,17 +37,19 @@ async function freePort(): Promise<number> {
   return port
 }
 
+// Loopback peers all come from 127.0.0.1: A and C get a roomy per-IP budget so redials during the
+// attack tests never starve their real peers; B keeps the default 10 for the rate-limit test.
+const meshConfig = (name: string, commandAllow: unknown[]) => ({
+  handshakeTimeoutSecs: 2,
+  reconnect: {initialSecs: 0.2, factor: 2, maxSecs: 1, jitter: 0.2, resetAfterSecs: 60},
+  ...(name === 'B' ? {} : {perIpPerMinute: 600}),
+  commandAllow,
+})
+
 async function startNode(name: string): Promise<Node> {
   const env = await testEnv()
   const port = await freePort()
-  writeFileSync(
-    join(env.paths.configDir, 'mesh.json'),
-    JSON.stringify({
-      handshakeTimeoutSecs: 2,
-      reconnect: {initialSecs: 0.2, factor: 2, maxSecs: 1, jitter: 0.2, resetAfterSecs: 60},
-      commandAllow: [{name: 'hello', command: '/bin/echo', args: ['hi from', name]}],
-    }),
-  )
+  writeFileSync(join(env.paths.configDir, 'mesh.json'), JSON.stringify(meshConfig(name, [{name: 'hello', command: '/bin/echo', args: ['hi from', name]}])))
   const mesh = await env.start('mesh', {OSMODA_MESH_LISTEN_PORT: String(port)})
   return {name, env, port, mesh, id: loadMeshKeys(env.paths).doc.instance_id}
 }
@@ -205,7 +207,7 @@ describe('mesh between three nodes', () => {
     // Given C allows a new command after a reload
     writeFileSync(
       join(nodes.C.env.paths.configDir, 'mesh.json'),
-      JSON.stringify({handshakeTimeoutSecs: 2, reconnect: {initialSecs: 0.2, factor: 2, maxSecs: 1, jitter: 0.2, resetAfterSecs: 60}, commandAllow: [{name: 'hello', command: '/bin/echo', args: ['hi']}, {name: 'date', command: '/bin/date', args: ['-u']}]}),
+      JSON.stringify(meshConfig('C', [{name: 'hello', command: '/bin/echo', args: ['hi from', 'C']}, {name: 'date', command: '/bin/date', args: ['-u']}])),
     )
     const reloaded = await call(nodes.C, (c) => c.reload({}))
     expect(reloaded).toEqual({reloaded: true, changed: ['commandAllow']})

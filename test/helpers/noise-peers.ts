@@ -64,7 +64,10 @@ export async function sessionPair(
   const [initiator, responder] = await Promise.all([
     secureSession(clientSocket, sessionOptions({role: 'initiator', ...init})),
     server.accepted().then((s) => secureSession(s, sessionOptions({role: 'responder', ...resp}))),
-  ])
+  ]).catch((err: unknown) => {
+    server.close()
+    throw err
+  })
   return {initiator, responder, close: () => (initiator.close(), responder.close(), server.close())}
 }
 

@@ -47,6 +47,10 @@ describe('noise crypto functions', () => {
     expect(DH_25519.dh(a, b.publicKey).equals(DH_25519.dh(b, a.publicKey))).toBe(true)
     expect(x25519PublicKey(a.privateKey).equals(a.publicKey)).toBe(true)
     expect(() => DH_25519.dh(a, Buffer.alloc(32))).toThrow()
+    // And a key Buffer overwritten in place (rotation) is re-imported, not served from the cache
+    const c = DH_25519.generateKeyPair()
+    c.privateKey.set(b.privateKey)
+    expect(DH_25519.dh(c, a.publicKey).equals(DH_25519.dh(b, a.publicKey))).toBe(true)
   })
 
   it('FrameReader: frames split across and packed within chunks come out whole, one call each', () => {

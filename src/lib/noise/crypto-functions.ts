@@ -48,11 +48,12 @@ export const TAG_LEN = 16
 const PKCS8_X25519 = Buffer.from('302e020100300506032b656e04220420', 'hex')
 const X_PLACEHOLDER = Buffer.alloc(32).toString('base64url')
 // Private KeyObjects per raw key Buffer, so a node's static key is imported once, not per handshake.
-const privateKeyObjects = new WeakMap<Buffer, KeyObject>()
+// The bytes are kept too: a Buffer overwritten in place (a rotated key) must not reuse the old key.
+const privateKeyObjects = new WeakMap<Buffer, {raw: Buffer; key: KeyObject}>()
 
 function x25519PrivateKeyObject(privateKey: Buffer): KeyObject {
   const cached = privateKeyObjects.get(privateKey)
-  if (cached) return cached
+  if (cached && cached.raw.equals(privateKey)) return cached.key
   if (privateKey.length !== 32) throw new RangeError('an X25519 private key is 32 bytes')
   let key: KeyObject
   try {
@@ -60,7 +61,7 @@ function x25519PrivateKeyObject(privateKey: Buffer): KeyObject {
   } catch {
     key = createPrivateKey({key: Buffer.concat([PKCS8_X25519, privateKey]), format: 'der', type: 'pkcs8'})
   }
-  privateKeyObjects.set(privateKey, key)
+  privateKeyObjects.set(privateKey, {raw: Buffer.from(privateKey), key})
   return key
 }
 
@@ -81,7 +82,7 @@ export const DH_25519: DhFunctions = {
     const pair = generateKeyPairSync('x25519')
     const jwk = pair.privateKey.export({format: 'jwk'})
     const raw = Buffer.from(jwk.d as string, 'base64url')
-    privateKeyObjects.set(raw, pair.privateKey)
+    privateKeyObjects.set(raw, {raw: Buffer.from(raw), key: pair.privateKey})
     return {privateKey: raw, publicKey: Buffer.from(jwk.x as string, 'base64url')}
   },
   dh(keyPair, publicKey) {

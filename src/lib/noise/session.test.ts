@@ -2,7 +2,8 @@ import {randomBytes} from 'node:crypto'
 import {once} from 'node:events'
 import {describe, expect, it} from 'vitest'
 import {closeReason, decryptAll, dial, listen, newStaticKey, rawInitiator, rawPair, sessionOptions, sessionPair} from '../../../test/helpers/noise-peers.js'
-import {type SecureSession, NoiseError, secureSession} from './session.js'
+import {ML_KEM_768} from './kem.js'
+import {type Kem, type SecureSession, NoiseError, secureSession} from './session.js'
 
 const collect = (session: SecureSession, count: number): Promise<Buffer[]> =>
   new Promise((resolve) => {
@@ -40,6 +41,23 @@ describe('secureSession over TCP (XXhfs, SPEC §2.5)', () => {
     } finally {
       close()
     }
+  })
+
+  it('runs the KEM through the Kem interface it is given (the seam for a native ML-KEM)', async () => {
+    // Given both sides using a counting wrapper around ML-KEM-768
+    const calls: string[] = []
+    const counting: Kem = {
+      ...ML_KEM_768,
+      generateKeyPair: (seed) => (calls.push('keygen'), ML_KEM_768.generateKeyPair(seed)),
+      encapsulate: (pk, seed) => (calls.push('encaps'), ML_KEM_768.encapsulate(pk, seed)),
+      decapsulate: (ct, sk) => (calls.push('decaps'), ML_KEM_768.decapsulate(ct, sk)),
+    }
+    // When they handshake Then exactly one keygen, one encaps and one decaps ran through it
+    const {close} = await sessionPair({kem: counting}, {kem: counting})
+    close()
+    expect(calls.sort()).toEqual(['decaps', 'encaps', 'keygen'])
+    // And a KEM of another name is refused rather than silently mixed in
+    await expect(sessionPair({kem: {...counting, name: 'MLKEM1024'}}, {timeoutMs: 500})).rejects.toMatchObject({code: 'HANDSHAKE_FAILED'})
   })
 
   it('echoes small, empty and multi-fragment (1 MiB, 65518-byte boundary) messages intact and in order', async () => {

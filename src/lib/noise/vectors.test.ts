@@ -3,6 +3,7 @@ import {describe, expect, it} from 'vitest'
 import type {CipherState} from './cipher-state.js'
 import {DH_25519} from './crypto-functions.js'
 import {HandshakeState} from './handshake-state.js'
+import {parseProtocolName} from './patterns.js'
 
 // Public vectors shared beside the repository (see shared/vectors/README.md).
 const VECTORS = new URL('../../../../shared/vectors/noise/', import.meta.url)
@@ -123,5 +124,28 @@ describe('cacophony vectors (NN, IK, XX with ChaChaPoly/AESGCM and SHA256/BLAKE2
       expect(recv.decryptWithAd(Buffer.alloc(0), wire).toString('hex')).toBe(m.payload)
     })
     expect(transport).not.toBeNull()
+  })
+})
+
+describe('parseProtocolName', () => {
+  it.each(['Noise_XX_25519_ChaChaPoly_SHA256', 'Noise_XX_25519_ChaChaPoly_BLAKE2s', 'Noise_XXhfs_25519+MLKEM768_ChaChaPoly_SHA256'])('accepts %s', (name) => {
+    expect(parseProtocolName(name).name).toBe(name)
+  })
+
+  it.each([
+    ['Noise_XX_448_ChaChaPoly_SHA256', /DH/],
+    ['Noise_XXhfs_25519_ChaChaPoly_SHA256', /needs KEM/],
+    ['Noise_XX_25519+MLKEM768_ChaChaPoly_SHA256', /takes no KEM/],
+    ['Noise_XXhfs_25519+MLKEM1024_ChaChaPoly_SHA256', /KEM/],
+    ['Noise_ZZ_25519_ChaChaPoly_SHA256', /pattern/],
+    ['Noise_XXpsk9_25519_ChaChaPoly_SHA256', /past the last message/],
+    ['Noise_XX_25519_ChaChaPoly_SHA512', /hash/],
+    ['Noise_XX_25519_ChaChaPoly', /not a Noise protocol name/],
+  ])('refuses %s', (name, message) => {
+    expect(() => parseProtocolName(name)).toThrow(message)
+  })
+
+  it('places psk tokens per modifier: psk0 first in message 1, pskN last in message N', () => {
+    expect(parseProtocolName('Noise_XXpsk0+psk3_25519_ChaChaPoly_SHA256').pattern.messages).toEqual([['psk', 'e'], ['e', 'ee', 's', 'es'], ['s', 'se', 'psk']])
   })
 })
