@@ -32,7 +32,7 @@ describe('mesh tools over osmoda mcp', () => {
     try {
       // When the agent lists and calls the mesh tools
       const names = (await client.listTools()).tools.map((t) => t.name).sort()
-      expect(names).toEqual(['mesh_health', 'mesh_identity', 'mesh_invite_accept', 'mesh_invite_create', 'mesh_peer_disconnect', 'mesh_peer_send', 'mesh_peers'])
+      expect(names).toEqual(['mesh_health', 'mesh_identity', 'mesh_invite_accept', 'mesh_invite_create', 'mesh_peer_disconnect', 'mesh_peer_send', 'mesh_peers', 'mesh_room_create', 'mesh_room_history', 'mesh_room_join', 'mesh_room_send'])
       const identity = await client.callTool({name: 'mesh_identity', arguments: {}})
       expect(identity.structuredContent).toMatchObject({instance_id: loadMeshKeys(env.paths).doc.instance_id, kem: 'ML-KEM-768 (ephemeral)'})
       const health = await client.callTool({name: 'mesh_health', arguments: {}})
@@ -46,6 +46,14 @@ describe('mesh tools over osmoda mcp', () => {
       const sent = await client.callTool({name: 'mesh_peer_send', arguments: {peer_id: 'a'.repeat(32), message: {type: 'chat', text: 'hi'}}})
       expect(sent.isError).toBe(true)
       expect(text(sent)).toMatch(/^NOT_FOUND/)
+      // And the room tools create a room, send to it and read it back
+      const room = (await client.callTool({name: 'mesh_room_create', arguments: {name: 'solo'}})).structuredContent as {id: string}
+      const posted = await client.callTool({name: 'mesh_room_send', arguments: {room_id: room.id, text: 'note to self'}})
+      expect(posted.structuredContent).toMatchObject({delivered_to: [], queued_for: []})
+      const read = await client.callTool({name: 'mesh_room_history', arguments: {room_id: room.id}})
+      expect(read.structuredContent).toMatchObject({messages: [{text: 'note to self'}], next_cursor: null})
+      const join = await client.callTool({name: 'mesh_room_join', arguments: {room_id: room.id, peer_id: 'b'.repeat(32)}})
+      expect(text(join)).toMatch(/^CONFLICT/)
     } finally {
       await client.close()
     }

@@ -17,6 +17,7 @@ import {sandboxApi} from './sandbox/api.js'
 // The sandbox contract lives in its own folder; callers reach it through this module (import rule).
 export {SandboxExecInput, SandboxExecOutput, sandboxClientTimeoutMs} from './sandbox/api.js'
 import {capabilityApi} from './capability/api.js'
+import {witnessApi} from './witness/api.js'
 
 const O = ['operator'] as const
 const OA = ['operator', 'agent'] as const
@@ -315,6 +316,7 @@ export const agentdApi = {
   ...execApi,
   ...sandboxApi,
   ...capabilityApi,
+  ...witnessApi,
 } as const
 
 /** The agentd route table's type. */

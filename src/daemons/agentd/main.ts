@@ -18,6 +18,7 @@ import {createReceiptService} from './receipts.js'
 import {createMemoryService} from './memory/service.js'
 import {openAgentdDb} from './store.js'
 import {agentdHandlers} from './routes.js'
+import {createCosignatureService} from './witness/service.js'
 import {createAgentdService} from './service.js'
 
 async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
@@ -77,7 +78,7 @@ async function main(ctx: DaemonContext<AgentdConfig>): Promise<void> {
   }
   ctx.onReload(reload)
 
-  const server = createRpcServer({daemon: 'agentd', version: ctx.version, api: agentdApi, handlers: agentdHandlers(service, reload, ctx.paths.runDir, {incidents, receipts, backups, memory, ...hands.routes}), auth, log: ctx.log})
+  const server = createRpcServer({daemon: 'agentd', version: ctx.version, api: agentdApi, handlers: agentdHandlers(service, reload, ctx.paths.runDir, {incidents, receipts, backups, memory, ...hands.routes, witness: createCosignatureService({ledger: ctx.ledger})}), auth, log: ctx.log})
   host.start(ctx.signal)
   monitor.start(ctx.signal)
   memory.start(config.memory.scanSecs, ctx.signal)

@@ -23,13 +23,15 @@ import {sandboxHandlers} from './sandbox/routes.js'
 import type {SandboxService} from './sandbox/service.js'
 import type {CapabilityService} from './capability/service.js'
 import {capabilityHandlers} from './capability/routes.js'
+import type {CosignatureService} from './witness/service.js'
+import {witnessHandlers} from './witness/routes.js'
 
 /** Binds agentd's route table to its service; no logic lives here. */
 export function agentdHandlers(
   service: AgentdService,
   reload: () => Promise<ReloadResult>,
   runDir: string,
-  records: {incidents: IncidentService; receipts: ReceiptService; backups: BackupService; memory: MemoryService; approvals: ApprovalService; cards: AgentCardService; files: FileService; services: Parameters<typeof servicesHandlers>[0]; safety: Parameters<typeof safetyHandlers>[0]; exec: ExecService; sandbox: SandboxService; capabilities: CapabilityService},
+  records: {incidents: IncidentService; receipts: ReceiptService; backups: BackupService; memory: MemoryService; approvals: ApprovalService; cards: AgentCardService; files: FileService; services: Parameters<typeof servicesHandlers>[0]; safety: Parameters<typeof safetyHandlers>[0]; exec: ExecService; sandbox: SandboxService; capabilities: CapabilityService; witness: CosignatureService},
 ): Handlers<AgentdApi> {
   const {incidents, receipts, backups, memory, approvals, cards} = records
   return {
@@ -67,5 +69,6 @@ export function agentdHandlers(
     ...execHandlers(records.exec),
     ...sandboxHandlers(records.sandbox),
     ...capabilityHandlers(records.capabilities),
+    ...witnessHandlers(records.witness),
   }
 }

@@ -5,6 +5,8 @@ import {HealthBase, IsoTime} from '../../lib/schema/primitives.js'
 import {IdentityDoc, InstanceId} from './identity.js'
 import {Endpoint, InviteId} from './invite-code.js'
 import {SendInputMessage} from './messages.js'
+import {roomsApi} from './rooms-api.js'
+import {witnessApi} from './witness-api.js'
 
 const O = ['operator'] as const
 const OA = ['operator', 'agent'] as const
@@ -93,6 +95,8 @@ export const meshCoreApi = {
 /** mesh's whole route table: the core plus one spread line per plug-in module. */
 export const meshApi = {
   ...meshCoreApi,
+  ...roomsApi,
+  ...witnessApi,
 } as const
 
 /** The mesh route table type. */

@@ -13,6 +13,12 @@ import {createInboundDispatch, createWatchRelay} from './inbound.js'
 import {meshHandlers} from './routes.js'
 import {createMeshService} from './service.js'
 import {openMeshStore} from './store.js'
+import {loadNodePublicKey} from '../../lib/identity.js'
+import {createRoomsService} from './rooms.js'
+import {createRoomsStore} from './rooms-store.js'
+import {createWitnessService} from './witness.js'
+import {createAgentdLedgerPort} from './witness-agentd.js'
+import {createWitnessStore} from './witness-store.js'
 
 // Keys that only take effect when the listener is rebound.
 const RESTART_KEYS = ['listenAddress', 'listenPort'] as const
@@ -59,6 +65,18 @@ async function main(ctx: DaemonContext<MeshConfig>): Promise<void> {
     },
   })
 
+  const rooms = createRoomsService({link: connections.link, store: createRoomsStore(store.db), ledger: ctx.ledger, signingKey: keys.signingKey, log: ctx.log.child({component: 'rooms'}), settings: () => config})
+  const witness = createWitnessService({
+    link: connections.link,
+    store: createWitnessStore(store.db),
+    ledger: ctx.ledger,
+    signingKey: keys.signingKey,
+    agentd: createAgentdLedgerPort(ctx.paths),
+    origin: loadNodePublicKey(ctx.paths).identity.ledger_origin,
+    log: ctx.log.child({component: 'witness'}),
+    settings: () => config.witness,
+  })
+
   const service = createMeshService({
     store,
     ledger: ctx.ledger,
@@ -72,6 +90,7 @@ async function main(ctx: DaemonContext<MeshConfig>): Promise<void> {
     advertisedEndpoint,
     version: ctx.version,
     startedAt,
+    roomCount: () => rooms.stats().room_count,
   })
 
   const reload = async (): Promise<ReloadResult> => {
@@ -84,12 +103,13 @@ async function main(ctx: DaemonContext<MeshConfig>): Promise<void> {
   }
   ctx.onReload(reload)
 
-  const server = createRpcServer({daemon: 'mesh', version: ctx.version, api: meshApi, handlers: meshHandlers(service, reload), auth, log: ctx.log})
+  const server = createRpcServer({daemon: 'mesh', version: ctx.version, api: meshApi, handlers: meshHandlers(service, reload, {rooms, witness}), auth, log: ctx.log})
   try {
     // A bind failure fails start (SPEC §2.5).
     bound = await connections.listen()
     ctx.log.info('mesh listening', {address: bound.address, port: bound.port, instance_id: keys.doc.instance_id})
     connections.start()
+    witness.start(ctx.signal)
     await serveUntilAborted(ctx, server)
   } finally {
     await connections.stop()

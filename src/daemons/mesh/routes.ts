@@ -2,6 +2,10 @@ import type {ReloadResult} from '../../lib/daemon/runtime.js'
 import type {Handlers} from '../../lib/rpc/server.js'
 import type {MeshApi, meshCoreApi} from './api.js'
 import type {MeshService} from './service.js'
+import type {RoomsService} from './rooms.js'
+import {roomsHandlers} from './rooms-routes.js'
+import type {WitnessService} from './witness.js'
+import {witnessHandlers} from './witness-routes.js'
 
 /** Binds mesh's core routes to the service; no logic lives here. */
 export function meshCoreHandlers(service: MeshService, reload: () => Promise<ReloadResult>): Handlers<typeof meshCoreApi> {
@@ -22,8 +26,10 @@ export function meshCoreHandlers(service: MeshService, reload: () => Promise<Rel
 }
 
 /** Handlers for mesh's whole route table: the core plus one spread line per plug-in module. */
-export function meshHandlers(service: MeshService, reload: () => Promise<ReloadResult>): Handlers<MeshApi> {
+export function meshHandlers(service: MeshService, reload: () => Promise<ReloadResult>, modules: {rooms: RoomsService; witness: WitnessService}): Handlers<MeshApi> {
   return {
     ...meshCoreHandlers(service, reload),
+    ...roomsHandlers(modules.rooms),
+    ...witnessHandlers(modules.witness),
   }
 }

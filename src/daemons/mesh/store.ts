@@ -1,4 +1,6 @@
 import {migrate, openDatabase, type Db} from '../../lib/db/open.js'
+import {ROOMS_MIGRATION} from './rooms-store.js'
+import {WITNESS_MIGRATION} from './witness-store.js'
 
 /**
  * mesh.db migrations. Modules that plug into mesh (rooms, witnessing) append their own constants
@@ -34,6 +36,8 @@ export const MESH_MIGRATIONS: string[] = [
      revoked_at TEXT
    );
    CREATE TABLE used_invite_codes (code_sha256 TEXT PRIMARY KEY, invite_id TEXT NOT NULL, peer_id TEXT NOT NULL, used_at TEXT NOT NULL);`,
+  ROOMS_MIGRATION,
+  WITNESS_MIGRATION,
 ]
 
 /** A pinned peer as stored. */

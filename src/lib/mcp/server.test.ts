@@ -84,6 +84,10 @@ describe('osmoda MCP server: tools/list', () => {
       mesh_peer_send: 'W',
       mesh_peer_disconnect: 'D I',
       mesh_health: 'R I',
+      mesh_room_create: '',
+      mesh_room_join: 'I W',
+      mesh_room_send: 'W',
+      mesh_room_history: 'R I',
     }
     const listed = await connect({role: 'operator'})
     const operatorTools = (await listed.client.listTools()).tools

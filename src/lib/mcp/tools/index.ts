@@ -6,6 +6,7 @@ import {KEYD_TOOLS} from './keyd.js'
 import {WATCH_TOOLS} from './watch.js'
 import {ROUTINES_TOOLS} from './routines.js'
 import {MESH_TOOLS} from './mesh.js'
+import {MESH_ROOM_TOOLS} from './mesh-rooms.js'
 
 /** The tool registry: every toolset and its tools (empty until the daemon's tools land). */
 export const TOOLS_BY_TOOLSET: Readonly<Record<Toolset, readonly AnyTool[]>> = {
@@ -13,7 +14,7 @@ export const TOOLS_BY_TOOLSET: Readonly<Record<Toolset, readonly AnyTool[]>> = {
   keyd: KEYD_TOOLS,
   watch: WATCH_TOOLS,
   routines: ROUTINES_TOOLS,
-  mesh: MESH_TOOLS,
+  mesh: [...MESH_TOOLS, ...MESH_ROOM_TOOLS],
   mcpd: [],
   teachd: [],
   voice: [],
