@@ -3,11 +3,17 @@ import {commonApi} from '../daemon/common-api.js'
 import {OsmodaError} from '../errors.js'
 import type {OsmodaPaths} from '../paths.js'
 import {createClient} from '../rpc/client.js'
+import {DEFAULT_SOCKET_GROUP, groupId} from '../rpc/socket-access.js'
 import {resolveToken} from '../tokens.js'
 import {fail, octal, ok, warn, type DoctorCheck} from './check.js'
 
-/** Every daemon creates its socket with this mode (SPEC §1.1: 0660, group osmoda). */
-export const SOCKET_MODE = 0o660
+/**
+ * The mode every daemon leaves its socket with (SPEC §1.1, src/lib/rpc/socket-access.ts): 0660 with
+ * group `osmoda` where that group exists, owner-only 0600 where it does not (dev machines).
+ */
+export function expectedSocketMode(groupFile?: string): number {
+  return groupId(DEFAULT_SOCKET_GROUP, groupFile) === null ? 0o600 : 0o660
+}
 
 const HEALTH_TIMEOUT_MS = 3000
 
@@ -44,8 +50,9 @@ async function checkDaemon(paths: OsmodaPaths, daemon: string, token: string | n
   try {
     const health = await client.health(undefined, {timeoutMs: HEALTH_TIMEOUT_MS})
     const detail = `${health.status}, pid ${health.pid}, up ${Math.round(health.uptime_secs)} s, version ${health.version}`
-    if (health.status === 'ok' && socketMode !== SOCKET_MODE) {
-      return warn(name, `${detail}; but ${socket} has mode ${octal(socketMode)}, expected ${octal(SOCKET_MODE)}`, `chmod ${octal(SOCKET_MODE)} ${socket} (or \`osmoda doctor --fix\`; a restart recreates it)`)
+    const want = expectedSocketMode()
+    if (health.status === 'ok' && socketMode !== want) {
+      return warn(name, `${detail}; but ${socket} has mode ${octal(socketMode)}, expected ${octal(want)}`, `chmod ${octal(want)} ${socket} (or \`osmoda doctor --fix\`; a restart recreates it)`)
     }
     if (health.status === 'ok') return ok(name, detail)
     const problems = health.problems?.length ? `: ${health.problems.join('; ')}` : ''

@@ -4,7 +4,7 @@ import type {OsmodaPaths} from '../paths.js'
 import {stateDirModes} from '../state-init.js'
 import {TOKEN_MODE} from '../tokens.js'
 import {octal, type DoctorCheck} from './check.js'
-import {checkDaemons, SOCKET_MODE} from './daemon-checks.js'
+import {checkDaemons, expectedSocketMode} from './daemon-checks.js'
 import {checkDirs, checkDisk, checkNode, checkTokens, type DiskThresholds} from './fs-checks.js'
 import {checkBubblewrap, checkNix, checkSystemd} from './host-checks.js'
 import {checkLedger} from './ledger-check.js'
@@ -76,9 +76,10 @@ export function repairModes(paths: OsmodaPaths, daemons: readonly string[] = [])
   for (const daemon of daemons) {
     const socket = paths.socket(daemon)
     const info = statOrNull(socket)
-    if (info?.isSocket() && (info.mode & 0o777) !== SOCKET_MODE) {
-      chmodSync(socket, SOCKET_MODE)
-      fixed.push(`chmod ${octal(SOCKET_MODE)} ${socket} (was ${octal(info.mode)})`)
+    const want = expectedSocketMode()
+    if (info?.isSocket() && (info.mode & 0o777) !== want) {
+      chmodSync(socket, want)
+      fixed.push(`chmod ${octal(want)} ${socket} (was ${octal(info.mode)})`)
     }
   }
   return fixed
