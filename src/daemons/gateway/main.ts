@@ -176,10 +176,17 @@ async function main(ctx: DaemonContext<GatewayConfig>): Promise<void> {
       intercept: front,
       onUpgrade: (req, socket, head) => sockets.handleUpgrade(req, socket, head),
     })
-    const prune = setInterval(() => {
+    const pruneAll = () => {
       events.prune(config.eventRetention)
       requests.prune(Date.now())
-    }, PRUNE_EVERY_MS)
+    }
+    pruneAll()
+    const prune = setInterval(pruneAll, PRUNE_EVERY_MS)
+    // A busy stream also prunes by count between the timer's rounds.
+    let emitted = 0
+    const unsubscribePrune = events.subscribe(() => {
+      if (++emitted % 1000 === 0) events.prune(config.eventRetention)
+    })
     prune.unref()
     const extensionStop = new AbortController()
     const running = extensions.map((e) =>
@@ -195,6 +202,7 @@ async function main(ctx: DaemonContext<GatewayConfig>): Promise<void> {
       if (!ctx.signal.aborted) await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), {once: true}))
     } finally {
       clearInterval(prune)
+      unsubscribePrune()
       extensionStop.abort()
       drain.abort()
       sockets.close()
