@@ -1,3 +1,4 @@
+import {setMaxListeners} from 'node:events'
 import {existsSync, mkdirSync, readFileSync, unlinkSync} from 'node:fs'
 import {join} from 'node:path'
 import type {z} from 'zod'
@@ -75,6 +76,8 @@ async function main(ctx: DaemonContext<GatewayConfig>): Promise<void> {
   const newId = createIdGenerator()
   const db = openGatewayDb(ctx.paths)
   const drain = new AbortController()
+  // Every open SSE stream listens for the drain.
+  setMaxListeners(0, drain.signal)
   try {
     const events = createEventBus(db)
     const diagnostics = createDiagnostics(db, ctx.log.child({component: 'diagnostics'}))
