@@ -23,6 +23,7 @@ const MIGRATIONS = [
      id INTEGER PRIMARY KEY AUTOINCREMENT,
      ts TEXT NOT NULL, ts_ms INTEGER NOT NULL, level TEXT NOT NULL, kind TEXT NOT NULL,
      agent_id TEXT, request_id TEXT, message TEXT NOT NULL, data TEXT);`,
+  `CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
 ]
 
 /** gateway.db: stream events, request receipts, chat history and diagnostics (SPEC §2.10). */
