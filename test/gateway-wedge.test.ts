@@ -1,6 +1,7 @@
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {rawRequest} from './helpers/raw-request.js'
 import {ROOT, testEnv, type DaemonProcess, type TestEnv} from './helpers/env.js'
 import {gatewayPort, op, readSse, scriptedRuntime, sseEvents, tcpRequest} from './helpers/gateway-kit.js'
 
@@ -77,6 +78,25 @@ describe('wedge detection and recovery', () => {
     const card = await tcpRequest(port, 'GET', '/.well-known/agent-card.json')
     expect(card.status).toBe(200)
     expect(card.body).toMatchObject({name: expect.any(String), signatures: expect.any(Array)})
+  })
+
+  it('proxies approvals to agentd and records the decision as operator:web', async () => {
+    // Given an approval the agent asked agentd for
+    const asked = await rawRequest(env.paths.socket('agentd'), 'POST', '/approval/request', {
+      headers: {authorization: `Bearer ${env.token('agent')}`, 'content-type': 'application/json', 'x-osmoda-agent-id': 'osmoda'},
+      body: JSON.stringify({reason: 'restart nginx', tool: 'shell_exec', arguments: {command: 'systemctl restart nginx', mode: 'host'}}),
+    })
+    expect(asked.status).toBeLessThan(300)
+    // When the operator lists and approves it through the gateway
+    const pending = await op(env, 'GET', '/approval/pending')
+    expect(pending.body.approvals.map((a: {id: string}) => a.id)).toContain(asked.body.id)
+    const approved = await op(env, 'POST', `/approval/${asked.body.id}/approve`, {note: 'ok'})
+    // Then agentd records the web operator as the decider
+    expect(approved.status).toBe(200)
+    expect(approved.body).toMatchObject({status: 'approved', decided_by: 'operator:web'})
+    expect((await op(env, 'GET', '/approval/pending', undefined, 'agent')).status).toBe(403)
+    expect((await op(env, 'POST', '/approval/apr_01JD0000000000000000000000/deny', {})).status).toBe(404)
+    expect((await op(env, 'POST', '/approval/not-an-id/deny', {})).status).toBe(400)
   })
 
   it('completes a manual restart when the probe passes', async () => {

@@ -52,6 +52,12 @@ describe('gateway auth', () => {
     expect(card.body.error.code).toBe('DAEMON_UNAVAILABLE')
   })
 
+  it('answers the approvals proxy with 503 DAEMON_UNAVAILABLE while agentd is down', async () => {
+    const res = await op(env, 'GET', '/approval/pending')
+    expect(res.status).toBe(503)
+    expect(res.body.error.code).toBe('DAEMON_UNAVAILABLE')
+  })
+
   it.each(matrix)('refuses $name over TCP and the socket', async (row) => {
     // Given a caller with the row's credentials
     const headers: Record<string, string> = 'role' in row ? {authorization: `Bearer ${env.token(row.role)}`} : {...row.headers}

@@ -4,6 +4,7 @@ import {route} from '../../lib/rpc/route.js'
 import {HealthBase, IsoTime, limit} from '../../lib/schema/primitives.js'
 import {AgentId, AgentInput, AgentPatch, AgentProfile, AgentsPut, Binding, CHANNELS, CredentialId} from './agents-file.js'
 import {CredentialInput, CredentialLabel, CredentialView} from './credentials.js'
+import {agentdApi} from '../agentd/api.js'
 
 const O = ['operator'] as const
 const OA = ['operator', 'agent'] as const
@@ -157,6 +158,10 @@ export const gatewayApi = {
     roles: O,
     stream: true,
   }),
+  // Proxied to agentd for the web UI; decisions are recorded as operator:web.
+  approvalPending: route('GET', '/approval/pending', {output: agentdApi.approvalPending.output, roles: O}),
+  approvalApprove: route('POST', '/approval/{id}/approve', {input: agentdApi.approvalApprove.input, output: agentdApi.approvalApprove.output, roles: O}),
+  approvalDeny: route('POST', '/approval/{id}/deny', {input: agentdApi.approvalDeny.input, output: agentdApi.approvalDeny.output, roles: O}),
 } as const
 
 /** The gateway's route table type. */

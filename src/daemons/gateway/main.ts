@@ -12,6 +12,7 @@ import {resolveToken} from '../../lib/tokens.js'
 import {agentdApi} from '../agentd/api.js'
 import {openAgentsStore} from './agents-file.js'
 import {gatewayApi, type GatewayHealth} from './api.js'
+import {createApprovalProxy} from './approval-proxy.js'
 import {createChatEngine} from './chat-service.js'
 import {GatewayConfig} from './config.js'
 import {CredentialInput, ensureCredstoreKey, openCredentialStore, readCredstoreKey, resolveCredstoreKeyFile} from './credentials.js'
@@ -208,6 +209,7 @@ async function main(ctx: DaemonContext<GatewayConfig>): Promise<void> {
         drivers: async () => ({drivers: await Promise.all(Object.values(drivers).map(async (d) => ({name: d.name, display_name: d.display_name, description: d.description, supported_providers: d.supported_providers, supported_auth_types: d.supported_auth_types, default_models: d.default_models, ...(({available, version}) => ({available, version}))(await service.probeDriver(d.name))})))}),
         sessions,
         onSessionReset: (sessionId, actor) => ctx.ledger.append({type: 'session.reset', actor, payload: {session_id: sessionId}}),
+        approvals: createApprovalProxy(ctx.paths),
       }),
       auth,
       log: ctx.log,

@@ -7,6 +7,7 @@ import type {Diagnostics, DiagLevel} from './diagnostics.js'
 import type {RequestStore} from './request-store.js'
 import type {GatewayService} from './service.js'
 import {NotFoundError} from '../../lib/errors.js'
+import type {ApprovalProxy} from './approval-proxy.js'
 
 /** Binds the gateway's route table to its services; no logic lives here. */
 export function gatewayHandlers(deps: {
@@ -18,6 +19,7 @@ export function gatewayHandlers(deps: {
   drivers: () => Promise<z.input<GatewayApi['configDrivers']['output']>>
   sessions: {list(): z.input<typeof SessionView>[]; get(id: string): z.input<typeof SessionView> | null; getByKey(key: string): z.input<typeof SessionView> | null; reset(id: string): boolean}
   onSessionReset: (sessionId: string, actor: string) => void
+  approvals: ApprovalProxy
 }): Handlers<GatewayApi> {
   const {service} = deps
   return {
@@ -56,6 +58,9 @@ export function gatewayHandlers(deps: {
       deps.onSessionReset(input.session_id, ctx.actor)
       return {reset: input.session_id}
     },
+    approvalPending: () => deps.approvals.pending(),
+    approvalApprove: (input) => deps.approvals.approve(input),
+    approvalDeny: (input) => deps.approvals.deny(input),
     diagnosticsLog: (input) => {
       const levels = input.level ? (input.level.split(',') as DiagLevel[]) : undefined
       const rows = deps.diagnostics.list({sinceMs: input.since_ms, levels, limit: input.limit})
