@@ -186,6 +186,27 @@ describe('credentials', () => {
     expect(gateway.stderr()).not.toContain('S3cr3tValue')
   })
 
+  it('POST /api-key stores the key, binds the agents and tests it in the background', async () => {
+    const token = 'sk-ant-oat01-' + 'OauthToken'.repeat(5)
+    const res = await op(env, 'POST', '/api-key', {api_key: token, agent_ids: ['mobile']})
+    expect(res.status).toBe(202)
+    const list = await op(env, 'GET', '/config/credentials')
+    const added = list.body.credentials.find((c: {secret_preview: string}) => c.secret_preview === `${token.slice(0, 12)}…${token.slice(-4)}`)
+    expect(added).toMatchObject({type: 'oauth', provider: 'anthropic'})
+    const agents = await op(env, 'GET', '/config/agents')
+    expect(agents.body.agents.find((a: {id: string}) => a.id === 'mobile').credential_id).toBe(added.id)
+    // No network here: the provider test fails and the receipt says why
+    await expect.poll(async () => (await op(env, 'GET', `/requests/${res.body.request_id}`)).body.status, {timeout: 20_000}).toMatch(/completed|failed/)
+    const receipt = (await op(env, 'GET', `/requests/${res.body.request_id}`)).body
+    expect(receipt).toMatchObject({action: 'key_delivery'})
+    expect(JSON.stringify(receipt)).not.toContain(token)
+    await op(env, 'PATCH', '/config/agents/mobile', {credential_id: null})
+    expect((await op(env, 'POST', '/api-key', {api_key: token, agent_ids: ['ghost']})).status).toBe(404)
+    expect((await op(env, 'POST', '/api-key', {api_key: 'short'})).status).toBe(400)
+    expect((await op(env, 'POST', '/api-key', {api_key: token, provider: 'acme'})).status).toBe(400)
+    expect(gateway.stderr()).not.toContain(token)
+  })
+
   it('answers 503 KEYSTORE_LOCKED with a wrong key and never rewrites the file', async () => {
     // Given the gateway stopped and its key replaced
     await gateway.stopClean()

@@ -111,6 +111,17 @@ export const gatewayApi = {
   }),
   credentialsDefault: route('POST', '/config/credentials/{cred_id}/default', {input: z.strictObject({cred_id: CredentialId}), output: z.object({default_credential_id: z.string()}), roles: O}),
   credentialsDelete: route('DELETE', '/config/credentials/{cred_id}', {input: z.strictObject({cred_id: CredentialId}), output: z.object({deleted: z.string()}), roles: O}),
+  apiKey: route('POST', '/api-key', {
+    input: z.strictObject({
+      api_key: z.string().min(10).max(4096).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces').describe('The key or OAuth token'),
+      provider: z.enum(['anthropic', 'openai']).default('anthropic'),
+      type: z.enum(['oauth', 'api_key']).optional().describe('Default: oauth for sk-ant-oat… tokens, else api_key'),
+      agent_ids: z.array(AgentId).min(1).max(32).optional().describe('Agents to use it (default: those on the default credential or none)'),
+    }),
+    output: Accepted,
+    roles: O,
+    status: 202,
+  }),
   chat: route('POST', '/chat', {
     input: z.strictObject({
       text: z.string().min(1).max(100_000).describe('The message'),

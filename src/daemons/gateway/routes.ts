@@ -38,6 +38,7 @@ export function gatewayHandlers(deps: {
     credentialsTest: (input) => service.credentialsTest(input),
     credentialsDefault: (input, ctx) => service.credentialsDefault(input, ctx),
     credentialsDelete: (input, ctx) => service.credentialsDelete(input, ctx),
+    apiKey: (input, ctx) => service.apiKey(input, ctx),
     chat: (input, ctx) => service.chat(input, ctx),
     chatHistory: (input) => {
       const session = input.session_id ? deps.sessions.get(input.session_id) : input.session_key ? deps.sessions.getByKey(input.session_key) : deps.sessions.getByKey('agent:osmoda')

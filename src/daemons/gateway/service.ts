@@ -92,6 +92,36 @@ export function createGatewayService(deps: GatewayServiceDeps) {
       if (!hadAny) deps.events.emit({category: 'state', type: 'state.changed', data: {has_api_key: true}})
       return view
     },
+    /** POST /api-key: store the key, point the agents at it, test it in the background (receipt key_delivery). */
+    apiKey(input: In<'apiKey'>, ctx: Ctx): Out<'apiKey'> {
+      const doc = agents.get()
+      const unknown = (input.agent_ids ?? []).filter((id) => !doc.agents.some((a) => a.id === id))
+      if (unknown.length) throw new NotFoundError(`no agent ${unknown.join(', ')}`)
+      const previousDefault = credentials.list().default_credential_id
+      const type = input.type ?? (input.api_key.startsWith('sk-ant-oat') ? 'oauth' : 'api_key')
+      const view = credentials.add({provider: input.provider, type, secret: input.api_key, label: `${input.provider} ${type}`})
+      deps.ledger.append({type: 'credential.added', actor: ctx.actor, payload: {credential_id: view.id, provider: view.provider, type: view.type}})
+      const targets = input.agent_ids ?? doc.agents.filter((a) => a.credential_id === null || a.credential_id === previousDefault).map((a) => a.id)
+      for (const id of targets) {
+        if (agents.get().agents.find((a) => a.id === id)?.credential_id !== view.id && agents.mutable) agents.patch(id, {credential_id: view.id})
+      }
+      if (targets.length && agents.mutable) agentsChanged(ctx)
+      const requestId = deps.newId('req')
+      deps.requests.create({request_id: requestId, action: 'key_delivery', agent_id: targets[0] ?? null, session_id: null, channel: null})
+      deps.events.emit({category: 'request', type: 'request.accepted', request_id: requestId, data: {action: 'key_delivery', credential_id: view.id, agent_ids: targets}})
+      const started = Date.now()
+      const finish = (ok: boolean, error: string | null) => {
+        const failure = ok ? null : {code: 'UPSTREAM_FAILED', message: error ?? 'the key test failed'}
+        deps.requests.update(requestId, ok ? {status: 'completed', result: {reply_chars: 0, tools_used: 0, duration_ms: Date.now() - started}} : {status: 'failed', failure})
+        deps.events.emit({category: 'request', type: ok ? 'request.completed' : 'request.failed', request_id: requestId, data: ok ? {action: 'key_delivery'} : {action: 'key_delivery', failure}})
+        if (ok) deps.events.emit({category: 'state', type: 'state.changed', data: {has_api_key: true}})
+      }
+      void this.credentialsTest({cred_id: view.id}).then(
+        (result) => finish(result.ok, result.error),
+        (error: unknown) => finish(false, (error as Error).message),
+      )
+      return {request_id: requestId}
+    },
     credentialsRename: (input: In<'credentialsRename'>): Out<'credentialsRename'> => credentials.rename(input.cred_id, input.label),
     async credentialsTest(input: In<'credentialsTest'>): Promise<Out<'credentialsTest'>> {
       credentials.list()
