@@ -16,7 +16,7 @@ let port: number
 let scenarioFile: string
 let recordFile: string
 let pidFile: string
-const extraEnv = () => ({OSMODA_GATEWAY_RUNTIMES: JSON.stringify({claudeCodePath: join(env.base, 'claude-wrapper')})})
+const extraEnv = () => ({OSMODA_GATEWAY_RUNTIMES: JSON.stringify({claudeCodePath: join(env.base, 'claude-wrapper')}), OSMODA_GATEWAY_STALE_SUPERSEDE_MS: '2500'})
 
 const scenario = (name: string) => writeFileSync(scenarioFile, name)
 const recorded = () => JSON.parse(readFileSync(recordFile, 'utf8')) as {argv: string[]; stdin: string; env: Record<string, string>}
@@ -138,6 +138,17 @@ describe('a chat turn end to end', () => {
     const again = await op(env, 'POST', `/requests/${second.body.request_id}/stop`)
     expect(again.status).toBe(409)
     scenario('normal')
+  })
+
+  it('supersedes a request silent for staleSupersedeMs without being asked to', async () => {
+    scenario('hang')
+    const first = await op(env, 'POST', '/chat', {text: 'stale one', session_key: 'stale:test'})
+    await new Promise((r) => setTimeout(r, 3000))
+    scenario('normal')
+    const second = await op(env, 'POST', '/chat', {text: 'fresh one', session_key: 'stale:test'})
+    expect(second.status).toBe(202)
+    expect(await settled(first.body.request_id)).toMatchObject({status: 'superseded'})
+    expect((await settled(second.body.request_id)).status).toBe('completed')
   })
 
   it('survives kill -9 mid-turn: sessions.json intact, history replays, the session resumes', async () => {

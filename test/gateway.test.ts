@@ -71,6 +71,12 @@ describe('gateway auth', () => {
     }
   })
 
+  it('lists both drivers with their availability', async () => {
+    const res = await op(env, 'GET', '/config/drivers')
+    expect(res.body.drivers.map((d: {name: string}) => d.name)).toEqual(['claude-code', 'openclaw'])
+    expect(res.body.drivers[0]).toMatchObject({supported_providers: ['anthropic'], default_models: expect.arrayContaining(['claude-opus-4-6'])})
+  })
+
   it('serves the same API with the operator token on TCP', async () => {
     const res = await tcpRequest(port, 'GET', '/config/agents', {headers: {authorization: `Bearer ${env.token('operator')}`}})
     expect(res.status).toBe(200)

@@ -136,7 +136,7 @@ export function createChatEngine(deps: ChatDeps): ChatEngine {
     if (active.stopping !== 'wedge') deps.liveness.requestFinished(active.agentId, active.requestId, 'reply' in outcome ? 'completed' : 'failed')
   }
 
-  const consume = async (active: ActiveRequest, run: Run, runtime: RuntimeName) => {
+  const consume = async (active: ActiveRequest, run: Run, runtime: RuntimeName, cleanup: () => void) => {
     let frames = 0
     let tools = 0
     let phase: 'starting' | 'streaming' | 'tool' = 'starting'
@@ -212,6 +212,8 @@ export function createChatEngine(deps: ChatDeps): ChatEngine {
       }
       progress()
     }
+    // The run is over: its MCP config goes before anyone hears that it ended.
+    cleanup()
     deps.sessions.touch(active.sessionId)
     // A message cut off by a failure keeps what was streamed of it.
     for (const entry of messages.values()) if (entry.seq !== null && entry.text) deps.requests.setEntryText(entry.seq, entry.text)
@@ -285,7 +287,7 @@ export function createChatEngine(deps: ChatDeps): ChatEngine {
           )
           active.run = run
           deps.credentials.note(credential.id, {last_used_at: new Date(clock()).toISOString()})
-          await consume(active, run, agent.runtime)
+          await consume(active, run, agent.runtime, () => mcp.remove())
         } finally {
           mcp.remove()
         }
