@@ -2,6 +2,7 @@ import {chmodSync, existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {ROOT, testEnv, type DaemonProcess, type TestEnv} from './helpers/env.js'
+import {rawRequest} from './helpers/raw-request.js'
 import {frames, gatewayPort, op, readSse, sseEvents, wsConnect} from './helpers/gateway-kit.js'
 
 // The runtime is the scripted stand-in for `claude` (test/fixtures/scripted-runtime): a real child
@@ -137,6 +138,25 @@ describe('a chat turn end to end', () => {
     expect(stopped.body).toMatchObject({status: 'failed', failure: {code: 'STOPPED'}})
     const again = await op(env, 'POST', `/requests/${second.body.request_id}/stop`)
     expect(again.status).toBe(409)
+    scenario('normal')
+  })
+
+  it('lets the agent start one level of sub-request from its own running request', async () => {
+    // Given a running (hanging) request of agent osmoda
+    scenario('hang')
+    const parent = await op(env, 'POST', '/chat', {text: 'parent', session_key: 'sub:parent'})
+    const asAgent = (body: unknown, agentId = 'osmoda') =>
+      rawRequest(env.paths.socket('gateway'), 'POST', '/chat', {headers: {authorization: `Bearer ${env.token('agent')}`, 'content-type': 'application/json', 'x-osmoda-agent-id': agentId}, body: JSON.stringify(body)})
+    // When the agent asks for a sub-request of it
+    const child = await asAgent({text: 'child', session_key: 'sub:child', parent_request_id: parent.body.request_id, cwd: '/workspace/demo'})
+    // Then it runs; a grandchild, another agent's parent, a cwd outside /workspace or no parent are refused
+    expect(child.status).toBe(202)
+    expect((await asAgent({text: 'grandchild', session_key: 'sub:grand', parent_request_id: child.body.request_id})).status).toBe(403)
+    expect((await asAgent({text: 'x', session_key: 'sub:x', parent_request_id: parent.body.request_id}, 'mobile')).status).toBe(403)
+    expect((await asAgent({text: 'x', session_key: 'sub:y', parent_request_id: parent.body.request_id, cwd: '/etc'})).body.error.code).toBe('PATH_DENIED')
+    expect((await asAgent({text: 'x'})).status).toBe(403)
+    await op(env, 'POST', `/requests/${child.body.request_id}/stop`)
+    await op(env, 'POST', `/requests/${parent.body.request_id}/stop`)
     scenario('normal')
   })
 

@@ -74,6 +74,8 @@ describe('wedge detection and recovery', () => {
     expect(relayed).toMatchObject({category: 'ledger', data: {ledger_seq: expect.any(Number), actor: expect.stringMatching(/^operator:/)}})
     // And nothing the gateway wrote itself comes back as a ledger event
     expect(sseEvents(sse.text).filter((e) => e.type.startsWith('agent.') || e.type.startsWith('credential.'))).toEqual([])
+    // And the operator health sees agentd up
+    expect((await op(env, 'GET', '/health')).body.daemons).toMatchObject({agentd: true, keyd: false})
     // And the card is public
     const card = await tcpRequest(port, 'GET', '/.well-known/agent-card.json')
     expect(card.status).toBe(200)

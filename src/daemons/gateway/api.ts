@@ -42,6 +42,7 @@ export const GatewayHealth = HealthBase.extend({
   active_requests: z.number().int().optional(),
   websockets: z.number().int().optional(),
   listen: z.object({address: z.string(), port: z.number().int()}).optional(),
+  daemons: z.record(z.string(), z.boolean()).optional(),
 })
 
 export const ChatEntry = z.object({

@@ -26,7 +26,8 @@ import {livenessFromMonitor, publishWedgeEvent} from './liveness.js'
 import {osmodaBin} from './run-setup.js'
 import {WedgeMonitor} from './wedge.js'
 import {runProcess} from '../../lib/exec/run.js'
-import {pathsEnv} from '../../lib/paths.js'
+import {DAEMON_NAMES, pathsEnv} from '../../lib/paths.js'
+import {connect} from 'node:net'
 import {createRequestStore} from './request-store.js'
 import {gatewayHandlers} from './routes.js'
 import type {RuntimeDriver, RuntimeName} from './runtime/types.js'
@@ -37,6 +38,20 @@ import {openGatewayDb} from './store.js'
 import {createChatSockets} from './ws-chat.js'
 
 const PRUNE_EVERY_MS = 10 * 60_000
+
+/** Whether something accepts connections on a daemon socket (250 ms). */
+function socketUp(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = connect(path)
+    const done = (up: boolean) => {
+      probe.destroy()
+      resolve(up)
+    }
+    probe.setTimeout(250, () => done(false))
+    probe.once('connect', () => done(true))
+    probe.once('error', () => done(false))
+  })
+}
 
 /** `<state>/…` config paths made absolute. */
 function statePath(ctx: DaemonContext, configured: string): string {
@@ -156,6 +171,7 @@ async function main(ctx: DaemonContext<GatewayConfig>): Promise<void> {
         active_requests: chat.active().length,
         websockets: sockets.count(),
         listen: {address: config.listenAddress, port: boundPort},
+        daemons: Object.fromEntries(await Promise.all(DAEMON_NAMES.filter((n) => n !== 'gateway').map(async (n) => [n, await socketUp(ctx.paths.socket(n))] as const))),
       }
     }
 
