@@ -34,7 +34,8 @@ export default class Chat extends OsmodaCommand<ChatTurn[]> {
     "<%= config.bin %> <%= command.id %> --agent mobile --session ops:cli 'status?'",
     "echo 'list failed services' | <%= config.bin %> <%= command.id %> --json",
   ]
-  static override args = {text: Args.string({description: 'The message (omit to read lines from stdin)'})}
+  // ignoreStdin: oclif would otherwise take all of piped stdin as TEXT; here each line is a turn.
+  static override args = {text: Args.string({description: 'The message (omit to read lines from stdin)', ignoreStdin: true})}
   static override flags = {
     agent: Flags.string({description: 'Agent id (default: the agent bound to the web channel)'}),
     session: Flags.string({description: 'Session key (default: the agent\'s one conversation)'}),
