@@ -44,6 +44,16 @@ describe('osmoda gateway … and osmoda chat', () => {
     expect(json.json.result[0]).toMatchObject({agent_id: 'osmoda', reply: 'Disk is fine: 40% used.', tools: [{tool: 'shell_exec', target: 'df -h /', ok: true}]})
   })
 
+  it('chat history replays the conversation', async () => {
+    const res = await env.cli(['chat', 'history', '--json'])
+    expect(res.exitCode).toBe(0)
+    expect(res.json.result.entries.filter((e: {kind: string}) => e.kind === 'user').map((e: {text: string}) => e.text)).toEqual(['how is the disk?', 'again'])
+    const human = await env.cli(['chat', 'history'])
+    expect(human.stdout).toContain('> how is the disk?')
+    expect(human.stdout).toContain('[shell_exec df -h /]')
+    expect((await env.cli(['chat', 'history', '--session', 'no:such'])).exitCode).toBe(1)
+  })
+
   it('chat reads one turn per stdin line', async () => {
     const res = await env.cli(['chat', '--json', '--session', 'cli:lines'], {input: 'first\n\nsecond\n'})
     expect(res.exitCode).toBe(0)
