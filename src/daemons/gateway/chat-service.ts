@@ -9,9 +9,8 @@ import type {Diagnostics} from './diagnostics.js'
 import type {EventBus} from './events.js'
 import type {RequestStore} from './request-store.js'
 import {ensureWorkspace, systemPrompt, workspaceFor, writeMcpConfig} from './run-setup.js'
-import type {Frame, Run, RuntimeDriver, RuntimeName, StopReason} from './runtime/types.js'
-
-const PROGRESS_EVERY_MS = 1000
+import {consumeRun} from './turn-consumer.js'
+import type {Run, RuntimeDriver, RuntimeName, StopReason} from './runtime/types.js'
 
 /** A conversation as the chat engine needs it (SessionStore from the runtime work provides it). */
 export interface SessionRecord {
@@ -136,92 +135,7 @@ export function createChatEngine(deps: ChatDeps): ChatEngine {
     if (active.stopping !== 'wedge') deps.liveness.requestFinished(active.agentId, active.requestId, 'reply' in outcome ? 'completed' : 'failed')
   }
 
-  const consume = async (active: ActiveRequest, run: Run, runtime: RuntimeName, cleanup: () => void) => {
-    let frames = 0
-    let tools = 0
-    let phase: 'starting' | 'streaming' | 'tool' = 'starting'
-    let tool: string | null = null
-    let target: string | null = null
-    let lastProgress = 0
-    let reply = ''
-    let failed: {code: string; message: string} | null = null
-    // An agent entry is placed when its message starts, so history keeps the order the user saw
-    // (text, then the tool it led to); its final text replaces the streamed one.
-    const messages = new Map<string, {seq: number | null; text: string}>()
-    const startMessage = (id: string, text: string) => {
-      let entry = messages.get(id)
-      if (!entry) {
-        entry = {seq: deps.requests.addEntry({session_id: active.sessionId, request_id: active.requestId, kind: 'agent', text, tool: null, target: null, ok: null, message_id: id}), text: ''}
-        messages.set(id, entry)
-      }
-      return entry
-    }
-    const progress = (force = false) => {
-      const now = clock()
-      if (!force && now - lastProgress < PROGRESS_EVERY_MS) return
-      lastProgress = now
-      const data = {phase, frames, tool, target, elapsed_ms: now - active.startedAt}
-      deps.requests.update(active.requestId, {status: 'in_progress', progress: data})
-      deps.events.emit({category: 'request', type: 'request.progress', agent_id: active.agentId, request_id: active.requestId, data})
-    }
-    for await (const frame of run.frames as AsyncIterable<Frame>) {
-      frames++
-      active.lastActivityAt = clock()
-      // Frames that follow our own stop (the run's closing error) say nothing about liveness.
-      if (!active.stopping) deps.liveness.noteFrame(active.agentId, active.requestId)
-      switch (frame.type) {
-        case 'text':
-          phase = 'streaming'
-          startMessage(frame.message_id, '').text += frame.delta
-          emit(active, {type: 'text', request_id: active.requestId, message_id: frame.message_id, delta: frame.delta})
-          break
-        case 'message': {
-          const entry = startMessage(frame.message_id, frame.text)
-          entry.text = frame.text
-          if (entry.seq !== null) deps.requests.setEntryText(entry.seq, frame.text)
-          break
-        }
-        case 'tool_use':
-          phase = 'tool'
-          tools++
-          tool = frame.tool
-          target = frame.target
-          deps.requests.addEntry({session_id: active.sessionId, request_id: active.requestId, kind: 'tool', text: null, tool: frame.tool, target: frame.target, ok: null})
-          emit(active, {type: 'tool_use', request_id: active.requestId, tool: frame.tool, target: frame.target})
-          progress(true)
-          break
-        case 'tool_result':
-          phase = 'streaming'
-          deps.requests.resolveTool(active.requestId, frame.tool, frame.ok)
-          emit(active, {type: 'tool_result', request_id: active.requestId, tool: frame.tool, ok: frame.ok})
-          break
-        case 'session':
-          deps.sessions.setRuntimeSessionId(active.sessionId, frame.runtime_session_id, runtime)
-          break
-        case 'garbled':
-          deps.diagnostics.record({level: 'warn', kind: 'driver_garbled', agent_id: active.agentId, request_id: active.requestId, message: `${runtime} wrote a line that is not a frame`, data: {line: frame.line.slice(0, 200)}})
-          break
-        case 'error':
-          failed = {code: frame.code, message: frame.message}
-          break
-        case 'done':
-          reply = frame.reply
-          break
-        case 'thinking':
-          break
-      }
-      progress()
-    }
-    // The run is over: its MCP config goes before anyone hears that it ended.
-    cleanup()
-    deps.sessions.touch(active.sessionId)
-    // A message cut off by a failure keeps what was streamed of it.
-    for (const entry of messages.values()) if (entry.seq !== null && entry.text) deps.requests.setEntryText(entry.seq, entry.text)
-    if (failed) {
-      deps.diagnostics.record({level: failed.code === 'STOPPED' || failed.code === 'SUPERSEDED' ? 'info' : 'warn', kind: 'run_failed', agent_id: active.agentId, request_id: active.requestId, message: `run ended with ${failed.code}`, data: {code: failed.code}})
-      finish(active, failed)
-    } else finish(active, {reply, tools})
-  }
+  const consume = (active: ActiveRequest, run: Run, runtime: RuntimeName, cleanup: () => void) => consumeRun({active, run, runtime, cleanup, deps, clock, emit, finish})
 
   const supersede = async (old: ActiveRequest, by: string) => {
     old.stopping = 'supersede'
