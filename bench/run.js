@@ -10,6 +10,7 @@ import {results} from './lib.js'
 import {benchRoutines} from './routines.js'
 import {benchKeyd} from './keyd.js'
 import {benchGatewayWedge} from './gateway-wedge.js'
+import {benchGateway} from './gateway.js'
 
 await benchLedger()
 await benchDaemon()
@@ -20,6 +21,7 @@ await benchRoutines()
 await benchKeyd()
 await benchMesh()
 await benchGatewayWedge()
+await benchGateway()
 const dir = new URL('./results/', import.meta.url)
 mkdirSync(dir, {recursive: true})
 writeFileSync(new URL(`bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`, dir), `${JSON.stringify(results, null, 2)}\n`)

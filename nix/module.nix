@@ -56,7 +56,7 @@ in
   options.services.osmoda = import ./options { inherit lib pkgs; } // {
     pendingDaemons = lib.mkOption {
       type = lib.types.listOf lib.types.str;
-      default = [ "mcpd" "teachd" "voice" "gateway" ];
+      default = [ "mcpd" "teachd" "voice" ];
       internal = true;
       description = "Daemons this release does not build yet: their options exist but no unit is installed.";
     };

@@ -11,6 +11,7 @@ export const DAEMONS = {
   watch: async (): Promise<DaemonDefinition> => (await import('./watch/main.js')).watch as unknown as DaemonDefinition,
   routines: async (): Promise<DaemonDefinition> => (await import('./routines/main.js')).routines as unknown as DaemonDefinition,
   mesh: async (): Promise<DaemonDefinition> => (await import('./mesh/main.js')).mesh as unknown as DaemonDefinition,
+  gateway: async (): Promise<DaemonDefinition> => (await import('./gateway/main.js')).gateway as unknown as DaemonDefinition,
 } as const
 
 /** A daemon this build can run. */
