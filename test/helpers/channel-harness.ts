@@ -10,7 +10,7 @@ import {ChannelsConfig} from '../../src/daemons/gateway/channels/config.js'
 import type {SafetyCalls} from '../../src/daemons/gateway/channels/commands.js'
 import {createChannels, serveChannelRoute} from '../../src/daemons/gateway/channels/service.js'
 import {CHANNELS_MIGRATION, createChannelStore} from '../../src/daemons/gateway/channels/store.js'
-import {createFakeDispatcher} from './fake-dispatcher.js'
+import {createFakeDispatcher, type ReplyScript} from './fake-dispatcher.js'
 import {startFakeProviders} from './fake-chat-providers.js'
 
 export const BOT_TOKEN = '123456:AAtest-bot-token_0123456789'
@@ -24,7 +24,7 @@ export const PHONE_NUMBER_ID = '106540352242922'
  * Channels wired to a fake dispatcher and local fake providers, served over a real HTTP server
  * on 127.0.0.1 the way the gateway mounts them. Everything lives in one temp dir.
  */
-export async function startChannelHarness(options: {config?: Record<string, unknown>; reply?: Parameters<typeof createFakeDispatcher>[0]['reply']; dbPath?: string; dir?: string} = {}) {
+export async function startChannelHarness(options: {config?: Record<string, unknown>; reply?: ReplyScript; dbPath?: string; dir?: string} = {}) {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'osmoda-channels-'))
   const secrets = join(dir, 'secrets')
   mkdirSync(secrets, {recursive: true})

@@ -20,7 +20,10 @@ export const DEFAULT_ROUTING: AgentRouting = {
  * the events `reply(message)` returns, one request per session at a time (SESSION_BUSY otherwise),
  * and records submissions, stops and resets.
  */
-export function createFakeDispatcher(options: {reply?: (message: ChannelMessage) => ReplyEvent[] | 'hang'; routing?: AgentRouting} = {}) {
+/** How the fake answers a message: events to stream, or 'hang' until /stop. */
+export type ReplyScript = (message: ChannelMessage) => ReplyEvent[] | 'hang'
+
+export function createFakeDispatcher(options: {reply?: ReplyScript; routing?: AgentRouting} = {}) {
   const submitted: ChannelMessage[] = []
   const stops: SessionRef[] = []
   const resets: SessionRef[] = []

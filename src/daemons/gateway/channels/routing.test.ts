@@ -2,7 +2,7 @@ import {describe, expect, it} from 'vitest'
 import {OsmodaError} from '../../../lib/errors.js'
 import {resolveChannelAgent, type AgentRouting} from './routing.js'
 
-const agents = (enabled: Record<string, boolean>): AgentRouting['agents'] => [
+const agents = (enabled: {osmoda?: boolean; mobile?: boolean; spare?: boolean}): AgentRouting['agents'] => [
   {id: 'osmoda', enabled: enabled.osmoda ?? true, channels: ['web', 'api', 'voice']},
   {id: 'mobile', enabled: enabled.mobile ?? true, channels: ['telegram', 'whatsapp']},
   {id: 'spare', enabled: enabled.spare ?? true, channels: ['telegram', 'web']},

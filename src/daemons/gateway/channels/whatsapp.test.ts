@@ -63,7 +63,7 @@ describe('WhatsApp messages', () => {
       const body = JSON.stringify(whatsappPayload('wamid.F1', '15550001111', 'forged'))
       const res = await post(h.url, body, headers(body))
       expect(res.status).toBe(wantStatus)
-      expect((await res.json()).error.code).toBe(wantCode)
+      expect(((await res.json()) as any).error.code).toBe(wantCode)
       await h.channels.idle()
       expect(h.fake.submitted).toEqual([])
       expect(h.providers.sent('whatsapp')).toEqual([])
@@ -78,11 +78,11 @@ describe('WhatsApp messages', () => {
       const big = Buffer.alloc(1024 * 1024 + 1, 0x20)
       const tooBig = await post(h.url, big, {'x-hub-signature-256': sign(big)})
       expect(tooBig.status).toBe(413)
-      expect((await tooBig.json()).error.code).toBe('PAYLOAD_TOO_LARGE')
+      expect(((await tooBig.json()) as any).error.code).toBe('PAYLOAD_TOO_LARGE')
       const garbled = '{"entry": ['
       const bad = await post(h.url, garbled, {'x-hub-signature-256': sign(garbled)})
       expect(bad.status).toBe(400)
-      expect((await bad.json()).error.code).toBe('INVALID_JSON')
+      expect(((await bad.json()) as any).error.code).toBe('INVALID_JSON')
     } finally {
       await h.close()
     }
@@ -151,7 +151,7 @@ describe('WhatsApp messages', () => {
     try {
       const res = await signedPost(h.url, whatsappPayload('wamid.X', '15550001111', 'x'))
       expect(res.status).toBe(503)
-      expect((await res.json()).error).toMatchObject({code: 'FEATURE_DISABLED', details: {option: 'channels.whatsapp.enable'}})
+      expect(((await res.json()) as any).error).toMatchObject({code: 'FEATURE_DISABLED', details: {option: 'channels.whatsapp.enable'}})
     } finally {
       await h.close()
     }
