@@ -10,6 +10,7 @@ export const DAEMONS = {
   egress: async (): Promise<DaemonDefinition> => (await import('./egress/main.js')).egress as unknown as DaemonDefinition,
   watch: async (): Promise<DaemonDefinition> => (await import('./watch/main.js')).watch as unknown as DaemonDefinition,
   routines: async (): Promise<DaemonDefinition> => (await import('./routines/main.js')).routines as unknown as DaemonDefinition,
+  gateway: async (): Promise<DaemonDefinition> => (await import('./gateway/main.js')).gateway as unknown as DaemonDefinition,
 } as const
 
 /** A daemon this build can run. */

@@ -37,7 +37,7 @@ export interface DaemonProcess {
 export async function testEnv(options: {init?: boolean} = {}) {
   const base = mkdtempSync(join(tmpdir(), 'osmoda-test-'))
   const paths: OsmodaPaths = pathsFrom({runDir: join(base, 'run'), stateDir: join(base, 'state'), configDir: join(base, 'config')})
-  const env = {...process.env, OSMODA_RUN_DIR: paths.runDir, OSMODA_STATE_DIR: paths.stateDir, OSMODA_CONFIG_DIR: paths.configDir, OSMODA_TOKEN: '', OSMODA_TOKEN_FILE: '', OSMODA_EGRESS_LISTEN_PORT: '0'}
+  const env = {...process.env, OSMODA_RUN_DIR: paths.runDir, OSMODA_STATE_DIR: paths.stateDir, OSMODA_CONFIG_DIR: paths.configDir, OSMODA_TOKEN: '', OSMODA_TOKEN_FILE: '', OSMODA_EGRESS_LISTEN_PORT: '0', OSMODA_GATEWAY_PORT: '0'}
   delete (env as Record<string, string | undefined>).OSMODA_TOKEN
   delete (env as Record<string, string | undefined>).OSMODA_TOKEN_FILE
   const children = new Set<ChildProcess>()

@@ -1,6 +1,6 @@
 import {chmodSync, mkdirSync, unlinkSync} from 'node:fs'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
-import {connect} from 'node:net'
+import {connect, type AddressInfo, type Socket} from 'node:net'
 import {dirname} from 'node:path'
 import {randomUUID} from 'node:crypto'
 import type {z} from 'zod'
@@ -48,11 +48,20 @@ export interface RpcServerOptions<A extends Api> {
   handlers: Handlers<A>
   auth: TokenAuth
   log: Logger
+  /**
+   * Answers a request before the route table (public pages, SSE, webhooks): resolves true when it
+   * has handled the request. Thrown errors become the error envelope. The gateway's only.
+   */
+  intercept?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> | boolean
+  /** Handles HTTP upgrades (WebSockets); without it upgrades are refused. */
+  onUpgrade?: (req: IncomingMessage, socket: Socket, head: Buffer) => void
 }
 
 /** A daemon's HTTP-over-Unix-socket server. */
 export interface RpcServer {
   listen(socketPath: string): Promise<void>
+  /** Also serves the same API on TCP (the gateway); resolves with the bound port. */
+  listenTcp(host: string, port: number): Promise<number>
   /** Stops accepting, aborts streams, drains in-flight requests (5 s) and removes the socket. */
   close(): Promise<void>
 }
@@ -106,6 +115,7 @@ export function createRpcServer<A extends Api>(options: RpcServerOptions<A>): Rp
     res.setHeader('x-osmoda-version', version)
     if (draining.signal.aborted) throw new OsmodaError('NOT_READY', `${daemon} is shutting down`, {hint: 'retry in a few seconds'})
     const url = new URL(req.url ?? '/', 'http://osmoda')
+    if (options.intercept && (await options.intercept(req, res, url))) return
     const matches = routes.filter((r) => r.regex.test(url.pathname))
     if (matches.length === 0) throw new OsmodaError('NOT_FOUND', `no route ${url.pathname}`)
     const match = matches.find((r) => r.def.method === req.method)
@@ -136,26 +146,9 @@ export function createRpcServer<A extends Api>(options: RpcServerOptions<A>): Rp
     }
   }
 
-  const authenticate = (req: IncomingMessage, def: AnyRoute): Omit<RequestContext, 'signal'> => {
-    const header = req.headers.authorization ?? ''
-    const token = /^Bearer (\S+)$/.exec(header)?.[1]
-    const role = token ? auth.authenticate(token) : null
-    if (!role) throw new OsmodaError('UNAUTHENTICATED', token ? 'unknown token' : 'missing bearer token', {hint: 'send Authorization: Bearer <token> (osmoda init writes the tokens)'})
-    if (!def.roles.includes(role)) throw new OsmodaError('FORBIDDEN', `the ${role} role may not call ${def.method} ${def.path}`)
-    const sessionId = correlation(req, 'x-osmoda-session-id')
-    const requestId = correlation(req, 'x-osmoda-request-id')
-    if (role === 'agent') {
-      const agentId = headerValue(req, 'x-osmoda-agent-id') ?? 'unknown'
-      if (!AGENT_ID_RE.test(agentId)) throw new OsmodaError('VALIDATION_FAILED', 'bad X-Osmoda-Agent-Id', {details: [`x-osmoda-agent-id: must match ${AGENT_ID_RE.source}`]})
-      return {role, actor: `agent:${agentId}`, agentId, sessionId, requestId}
-    }
-    const operator = headerValue(req, 'x-osmoda-operator') ?? 'root'
-    if (!OPERATOR_RE.test(operator)) throw new OsmodaError('VALIDATION_FAILED', 'bad X-Osmoda-Operator', {details: [`x-osmoda-operator: must match ${OPERATOR_RE.source}`]})
-    const actor = operator.startsWith('daemon:') ? operator.slice('daemon:'.length) : `operator:${operator}`
-    return {role, actor, agentId: null, sessionId, requestId}
-  }
+  const authenticate = (req: IncomingMessage, def: AnyRoute) => authenticateRequest(auth, req, def.roles, `${def.method} ${def.path}`)
 
-  const server: Server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     const task = handle(req, res)
       .catch((error: unknown) => {
         // Unread bodies would stall keep-alive connections; drop what is left.
@@ -164,8 +157,16 @@ export function createRpcServer<A extends Api>(options: RpcServerOptions<A>): Rp
       })
       .finally(() => inflight.delete(task))
     inflight.add(task)
-  })
-  server.keepAliveTimeout = 65_000
+  }
+  const servers: Server[] = []
+  const newServer = (): Server => {
+    const created = createServer(listener)
+    created.keepAliveTimeout = 65_000
+    if (options.onUpgrade) created.on('upgrade', options.onUpgrade)
+    servers.push(created)
+    return created
+  }
+  const server = newServer()
 
   return {
     async listen(path) {
@@ -181,14 +182,25 @@ export function createRpcServer<A extends Api>(options: RpcServerOptions<A>): Rp
       socketPath = path
       chmodSync(path, 0o660)
     },
+    async listenTcp(host, port) {
+      const tcp = newServer()
+      await new Promise<void>((resolve, reject) => {
+        tcp.once('error', reject)
+        tcp.listen(port, host, () => {
+          tcp.off('error', reject)
+          resolve()
+        })
+      })
+      return (tcp.address() as AddressInfo).port
+    },
     async close() {
       draining.abort()
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
-      server.closeIdleConnections()
+      const closed = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())))
+      for (const s of servers) s.closeIdleConnections()
       const timeout = new Promise<void>((resolve) => setTimeout(resolve, DRAIN_MS).unref())
       await Promise.race([Promise.allSettled([...inflight]), timeout])
-      server.closeAllConnections()
-      await closed
+      for (const s of servers) s.closeAllConnections()
+      await Promise.all(closed)
       if (socketPath) removeSocket(socketPath)
     },
   }
@@ -215,6 +227,34 @@ async function pipeStream(res: ServerResponse, stream: NdjsonStream, signal: Abo
   } finally {
     res.end()
   }
+}
+
+/**
+ * Derives who is calling from the bearer token and the correlation headers (SPEC §1.3–§1.4):
+ * 401 without a known token, 403 when the role is not in `roles`.
+ */
+export function authenticateRequest(auth: TokenAuth, req: IncomingMessage, roles: readonly Role[], what: string): Omit<RequestContext, 'signal'> {
+  const header = req.headers.authorization ?? ''
+  const token = /^Bearer (\S+)$/.exec(header)?.[1]
+  return contextForToken(auth, req, token, roles, what)
+}
+
+/** The request context for an already extracted token (WebSocket subprotocol tokens). */
+export function contextForToken(auth: TokenAuth, req: IncomingMessage, token: string | undefined, roles: readonly Role[], what: string): Omit<RequestContext, 'signal'> {
+  const role = token ? auth.authenticate(token) : null
+  if (!role) throw new OsmodaError('UNAUTHENTICATED', token ? 'unknown token' : 'missing bearer token', {hint: 'send Authorization: Bearer <token> (osmoda init writes the tokens)'})
+  if (!roles.includes(role)) throw new OsmodaError('FORBIDDEN', `the ${role} role may not call ${what}`)
+  const sessionId = correlation(req, 'x-osmoda-session-id')
+  const requestId = correlation(req, 'x-osmoda-request-id')
+  if (role === 'agent') {
+    const agentId = headerValue(req, 'x-osmoda-agent-id') ?? 'unknown'
+    if (!AGENT_ID_RE.test(agentId)) throw new OsmodaError('VALIDATION_FAILED', 'bad X-Osmoda-Agent-Id', {details: [`x-osmoda-agent-id: must match ${AGENT_ID_RE.source}`]})
+    return {role, actor: `agent:${agentId}`, agentId, sessionId, requestId}
+  }
+  const operator = headerValue(req, 'x-osmoda-operator') ?? 'root'
+  if (!OPERATOR_RE.test(operator)) throw new OsmodaError('VALIDATION_FAILED', 'bad X-Osmoda-Operator', {details: [`x-osmoda-operator: must match ${OPERATOR_RE.source}`]})
+  const actor = operator.startsWith('daemon:') ? operator.slice('daemon:'.length) : `operator:${operator}`
+  return {role, actor, agentId: null, sessionId, requestId}
 }
 
 /** A path parameter, percent-decoded; a malformed escape is the caller's error, not a crash. */

@@ -1,0 +1,317 @@
+import {ConflictError, NotFoundError, OsmodaError} from '../../lib/errors.js'
+import type {Logger} from '../../lib/log.js'
+import type {OsmodaPaths} from '../../lib/paths.js'
+import {agentForChannel, type AgentProfile, type AgentsFile} from './agents-file.js'
+import type {ChatAccepted, ChatFrame, ChatOrigin, ChatService, ChatSubmit} from './chat-types.js'
+import type {GatewayConfig} from './config.js'
+import type {CredentialStore} from './credentials.js'
+import type {Diagnostics} from './diagnostics.js'
+import type {EventBus} from './events.js'
+import type {RequestStore} from './request-store.js'
+import {ensureWorkspace, systemPrompt, workspaceFor, writeMcpConfig} from './run-setup.js'
+import type {Frame, Run, RuntimeDriver, RuntimeName, StopReason} from './runtime/types.js'
+
+const PROGRESS_EVERY_MS = 1000
+
+/** A conversation as the chat engine needs it (SessionStore from the runtime work provides it). */
+export interface SessionRecord {
+  id: string
+  key: string
+  agent_id: string
+  runtime: string
+  runtime_session_id: string | null
+  workspace_dir: string
+  quarantined: boolean
+}
+
+/** The session store operations the chat engine uses. */
+export interface SessionsPort {
+  resolve(input: {key: string; agentId: string; runtime: RuntimeName; workspaceDir: string}): SessionRecord
+  setRuntimeSession(id: string, runtimeSessionId: string): void
+  touch(id: string): void
+  quarantine(id: string): void
+  byKey(key: string): SessionRecord | null
+}
+
+/** Per-agent liveness (wedge detection owns it): frames, heartbeats and whether chats may start. */
+export interface LivenessPort {
+  noteFrame(agentId: string): void
+  noteHeartbeat(agentId: string, requestId: string, inFlightTools: number): void
+  /** GATEWAY_WEDGED / GATEWAY_UNREACHABLE when the agent may not take a chat now. */
+  refusal(agentId: string): OsmodaError | null
+}
+
+/** A running turn. */
+export interface ActiveRequest {
+  requestId: string
+  sessionId: string
+  agentId: string
+  startedAt: number
+  lastActivityAt: number
+  run: Run | null
+  stopping: StopReason | null
+  listeners: Set<(frame: ChatFrame) => void>
+  finished: Promise<void>
+}
+
+/** Dependencies of the chat engine. */
+export interface ChatDeps {
+  paths: OsmodaPaths
+  config: () => GatewayConfig
+  agents: () => AgentsFile
+  credentials: CredentialStore
+  drivers: Partial<Record<RuntimeName, RuntimeDriver>>
+  sessions: SessionsPort
+  liveness: LivenessPort
+  requests: RequestStore
+  events: EventBus
+  diagnostics: Diagnostics
+  log: Logger
+  newId: (prefix: string) => string
+  clock?: () => number
+  /** Optional knowledge to prepend to the system prompt (teachd); errors are ignored. */
+  knowledge?: (text: string) => Promise<string>
+}
+
+/** The chat engine plus what routes and wedge recovery need beyond ChatService. */
+export type ChatEngine = ChatService & {
+  active(): ActiveRequest[]
+  activeFor(requestId: string): ActiveRequest | null
+  heartbeat(agentId: string, requestId: string, inFlightTools: number): void
+  /** Stops every run (shutdown); resolves when they have ended. */
+  stopAll(reason: StopReason): Promise<void>
+}
+
+function disconnected(reason: 'disabled' | 'no_credential' | 'no_agent_for_channel', message: string): OsmodaError {
+  return new OsmodaError('AGENT_DISCONNECTED', message, {details: {reason, fallback_recommendation: 'configure_agent'}, hint: reason === 'no_credential' ? 'add one with `osmoda credential add`' : 'osmoda agent list'})
+}
+
+/** Builds the chat engine: one active request per session, frames to listeners, receipts and history. */
+export function createChatEngine(deps: ChatDeps): ChatEngine {
+  const clock = deps.clock ?? Date.now
+  const bySession = new Map<string, ActiveRequest>()
+  const byRequest = new Map<string, ActiveRequest>()
+
+  const pickAgent = (doc: AgentsFile, input: ChatSubmit): AgentProfile => {
+    if (!input.agent_id) return agentForChannel(doc, input.channel)
+    const agent = doc.agents.find((a) => a.id === input.agent_id)
+    if (!agent) throw new NotFoundError(`no agent ${input.agent_id}`, {hint: 'osmoda agent list'})
+    if (!agent.enabled) throw disconnected('disabled', `agent ${agent.id} is disabled`)
+    return agent
+  }
+
+  const emit = (active: ActiveRequest, frame: ChatFrame) => {
+    for (const listener of active.listeners) {
+      try {
+        listener(frame)
+      } catch {
+        // A closed socket must not break the run.
+      }
+    }
+  }
+
+  const finish = (active: ActiveRequest, outcome: {reply: string; tools: number} | {code: string; message: string}) => {
+    const duration = clock() - active.startedAt
+    if ('reply' in outcome) {
+      deps.requests.update(active.requestId, {status: 'completed', result: {reply_chars: outcome.reply.length, tools_used: outcome.tools, duration_ms: duration}})
+      deps.events.emit({category: 'request', type: 'request.completed', agent_id: active.agentId, request_id: active.requestId, data: {session_id: active.sessionId, reply_chars: outcome.reply.length, tools_used: outcome.tools, duration_ms: duration}})
+      emit(active, {type: 'done', request_id: active.requestId, reply: outcome.reply})
+    } else {
+      const superseded = active.stopping === 'supersede'
+      deps.requests.update(active.requestId, {status: superseded ? 'superseded' : 'failed', failure: {code: outcome.code, message: outcome.message}})
+      if (!superseded) {
+        deps.requests.addEntry({session_id: active.sessionId, request_id: active.requestId, kind: 'error', text: `${outcome.code}: ${outcome.message}`, tool: null, target: null, ok: null})
+        deps.events.emit({category: 'request', type: 'request.failed', agent_id: active.agentId, request_id: active.requestId, data: {session_id: active.sessionId, failure: {code: outcome.code, message: outcome.message}}})
+      }
+      emit(active, {type: 'error', request_id: active.requestId, code: outcome.code, message: outcome.message})
+    }
+    if (bySession.get(active.sessionId) === active) bySession.delete(active.sessionId)
+    byRequest.delete(active.requestId)
+  }
+
+  const consume = async (active: ActiveRequest, run: Run, runtime: RuntimeName) => {
+    let frames = 0
+    let tools = 0
+    let phase: 'starting' | 'streaming' | 'tool' = 'starting'
+    let tool: string | null = null
+    let target: string | null = null
+    let lastProgress = 0
+    let reply = ''
+    let failed: {code: string; message: string} | null = null
+    const progress = (force = false) => {
+      const now = clock()
+      if (!force && now - lastProgress < PROGRESS_EVERY_MS) return
+      lastProgress = now
+      const data = {phase, frames, tool, target, elapsed_ms: now - active.startedAt}
+      deps.requests.update(active.requestId, {status: 'in_progress', progress: data})
+      deps.events.emit({category: 'request', type: 'request.progress', agent_id: active.agentId, request_id: active.requestId, data})
+    }
+    for await (const frame of run.frames as AsyncIterable<Frame>) {
+      frames++
+      active.lastActivityAt = clock()
+      deps.liveness.noteFrame(active.agentId)
+      switch (frame.type) {
+        case 'text':
+          phase = 'streaming'
+          emit(active, {type: 'text', request_id: active.requestId, message_id: frame.message_id, delta: frame.delta})
+          break
+        case 'message':
+          deps.requests.addEntry({session_id: active.sessionId, request_id: active.requestId, kind: 'agent', text: frame.text, tool: null, target: null, ok: null, message_id: frame.message_id})
+          break
+        case 'tool_use':
+          phase = 'tool'
+          tools++
+          tool = frame.tool
+          target = frame.target
+          deps.requests.addEntry({session_id: active.sessionId, request_id: active.requestId, kind: 'tool', text: null, tool: frame.tool, target: frame.target, ok: null})
+          emit(active, {type: 'tool_use', request_id: active.requestId, tool: frame.tool, target: frame.target})
+          progress(true)
+          break
+        case 'tool_result':
+          phase = 'streaming'
+          deps.requests.resolveTool(active.requestId, frame.tool, frame.ok)
+          emit(active, {type: 'tool_result', request_id: active.requestId, tool: frame.tool, ok: frame.ok})
+          break
+        case 'session':
+          deps.sessions.setRuntimeSession(active.sessionId, frame.runtime_session_id)
+          break
+        case 'garbled':
+          deps.diagnostics.record({level: 'warn', kind: 'driver_garbled', agent_id: active.agentId, request_id: active.requestId, message: `${runtime} wrote a line that is not a frame`, data: {line: frame.line.slice(0, 200)}})
+          break
+        case 'error':
+          failed = {code: frame.code, message: frame.message}
+          break
+        case 'done':
+          reply = frame.reply
+          break
+        case 'thinking':
+          break
+      }
+      progress()
+    }
+    deps.sessions.touch(active.sessionId)
+    if (failed) {
+      deps.diagnostics.record({level: failed.code === 'STOPPED' || failed.code === 'SUPERSEDED' ? 'info' : 'warn', kind: 'run_failed', agent_id: active.agentId, request_id: active.requestId, message: `run ended with ${failed.code}`, data: {code: failed.code}})
+      finish(active, failed)
+    } else finish(active, {reply, tools})
+  }
+
+  const supersede = async (old: ActiveRequest, by: string) => {
+    old.stopping = 'supersede'
+    deps.events.emit({category: 'request', type: 'request.superseded', agent_id: old.agentId, request_id: old.requestId, data: {session_id: old.sessionId, superseded_by: by}})
+    await old.run?.stop('supersede')
+  }
+
+  const engine: ChatEngine = {
+    submit(input: ChatSubmit, origin: ChatOrigin, onFrame?: (frame: ChatFrame) => void): ChatAccepted {
+      // Snapshots: a reload during the turn changes nothing for it.
+      const config = deps.config()
+      const agent = pickAgent(deps.agents(), input)
+      const refusal = deps.liveness.refusal(agent.id)
+      if (refusal) throw refusal
+      const credential = deps.credentials.secretFor(agent.credential_id)
+      if (!credential) throw disconnected('no_credential', deps.credentials.locked ? 'the credential store is locked (gateway.key missing or wrong)' : `agent ${agent.id} has no usable credential`)
+      const driver = deps.drivers[agent.runtime]
+      if (!driver) throw new OsmodaError('GATEWAY_UNREACHABLE', `no driver for runtime ${agent.runtime}`, {details: {fallback_recommendation: 'run_doctor'}})
+      const workspace = workspaceFor(deps.paths, agent)
+      const key = input.session_key ?? (config.sessionScope === 'agent' ? `agent:${agent.id}` : `${agent.id}:${input.channel}:${input.user ?? 'default'}`)
+      const session = deps.sessions.resolve({key, agentId: agent.id, runtime: agent.runtime, workspaceDir: workspace})
+      const requestId = deps.newId('req')
+      const previous = bySession.get(session.id)
+      if (previous) {
+        const stale = clock() - previous.lastActivityAt > config.staleSupersedeMs
+        if (!input.supersede && !stale) throw new ConflictError(`a chat request is active on this session`, {code: 'SESSION_BUSY', details: {active_request_id: previous.requestId}, hint: 'wait for it, stop it, or send with supersede: true'})
+        void supersede(previous, requestId)
+      }
+      const now = clock()
+      let settle!: () => void
+      const active: ActiveRequest = {requestId, sessionId: session.id, agentId: agent.id, startedAt: now, lastActivityAt: now, run: null, stopping: null, listeners: new Set(onFrame ? [onFrame] : []), finished: new Promise<void>((resolve) => (settle = resolve))}
+      bySession.set(session.id, active)
+      byRequest.set(requestId, active)
+      deps.requests.create({request_id: requestId, action: 'chat_message', agent_id: agent.id, session_id: session.id, channel: input.channel})
+      deps.requests.addEntry({session_id: session.id, request_id: requestId, kind: 'user', text: input.text, tool: null, target: null, ok: null})
+      deps.events.emit({category: 'request', type: 'request.accepted', agent_id: agent.id, request_id: requestId, data: {action: 'chat_message', session_id: session.id, channel: input.channel, actor: origin.actor}})
+      emit(active, {type: 'accepted', request_id: requestId, session_id: session.id, agent_id: agent.id})
+
+      const start = async () => {
+        ensureWorkspace(workspace)
+        const mcp = writeMcpConfig(deps.paths, {requestId, agentId: agent.id, sessionId: session.id})
+        try {
+          const knowledge = config.teachInjection && deps.knowledge ? await deps.knowledge(input.text).catch(() => '') : ''
+          if (active.stopping) return finish(active, {code: active.stopping === 'supersede' ? 'SUPERSEDED' : 'STOPPED', message: 'stopped before the runtime started'})
+          const run = driver.startRun(
+            {
+              requestId,
+              agentId: agent.id,
+              text: input.text,
+              model: input.model ?? agent.model,
+              systemPrompt: systemPrompt(agent, workspace, input.channel, knowledge),
+              workspaceDir: workspace,
+              cwd: input.cwd,
+              runtimeSessionId: session.quarantined ? null : session.runtime_session_id,
+              credential: {provider: credential.provider, type: credential.type, secret: credential.secret, base_url: credential.base_url},
+              mcpConfigPath: mcp.path,
+              runAs: deps.paths.mode === 'production' ? config.runtimes.runAs : null,
+            },
+            {chatWatchdogMs: config.chatWatchdogMs, firstSignalTimeoutMs: config.firstSignalTimeoutMs, chatHardCapMs: config.chatHardCapMs},
+          )
+          active.run = run
+          deps.credentials.note(credential.id, {last_used_at: new Date(clock()).toISOString()})
+          await consume(active, run, agent.runtime)
+        } finally {
+          mcp.remove()
+        }
+      }
+      start()
+        .catch((error: unknown) => {
+          deps.diagnostics.record({level: 'error', kind: 'run_error', agent_id: agent.id, request_id: requestId, message: `run failed to start: ${(error as Error).message}`})
+          if (byRequest.get(requestId) === active) finish(active, {code: 'RUNTIME_ERROR', message: (error as Error).message})
+        })
+        .finally(settle)
+      return {request_id: requestId, session_id: session.id, agent_id: agent.id}
+    },
+    follow(requestId, onFrame) {
+      const active = byRequest.get(requestId)
+      if (!active) return () => {}
+      active.listeners.add(onFrame)
+      return () => active.listeners.delete(onFrame)
+    },
+    async stop(requestId, actor) {
+      const active = byRequest.get(requestId)
+      if (!active) {
+        const receipt = deps.requests.get(requestId)
+        if (!receipt) throw new NotFoundError(`no request ${requestId}`)
+        throw new ConflictError(`request ${requestId} has already ended (${receipt.status})`, {details: {state: receipt.status}})
+      }
+      deps.diagnostics.record({level: 'info', kind: 'stop', agent_id: active.agentId, request_id: requestId, message: `stopped by ${actor}`})
+      active.stopping ??= 'user'
+      await active.run?.stop('user')
+      await active.finished
+    },
+    resetSession(key) {
+      const session = deps.sessions.byKey(key)
+      if (!session) return false
+      deps.sessions.quarantine(session.id)
+      return true
+    },
+    active: () => [...byRequest.values()],
+    activeFor: (requestId) => byRequest.get(requestId) ?? null,
+    heartbeat(agentId, requestId, inFlightTools) {
+      const active = byRequest.get(requestId)
+      if (!active || active.agentId !== agentId) throw new NotFoundError(`no running request ${requestId} for agent ${agentId}`)
+      active.run?.noteHeartbeat(inFlightTools)
+      if (inFlightTools > 0) active.lastActivityAt = clock()
+      deps.liveness.noteHeartbeat(agentId, requestId, inFlightTools)
+      deps.events.emit({category: 'heartbeat', type: 'heartbeat.received', agent_id: agentId, request_id: requestId, data: {agent_id: agentId, request_id: requestId, in_flight_tools: inFlightTools}})
+    },
+    async stopAll(reason) {
+      const all = [...byRequest.values()]
+      for (const active of all) active.stopping ??= reason
+      await Promise.all(all.map(async (active) => {
+        await active.run?.stop(reason)
+        await active.finished
+      }))
+    },
+  }
+  return engine
+}

@@ -1,0 +1,45 @@
+// What every runtime child shares: the binary resolved on the child's PATH (so a missing one is a
+// typed RUNTIME_NOT_FOUND before anything is spawned), the minimal env of SPEC §1.12 with HOME set
+// to the workspace, and the privilege drop through setpriv (never spawn({uid})).
+import {OsmodaError} from '../../../lib/errors.js'
+import {minimalEnv, DEFAULT_PATH} from '../../../lib/exec/run.js'
+import {which} from '../../../lib/exec/which.js'
+import {resolveSandboxUser} from '../../agentd/sandbox/host-env.js'
+import {setprivPrefix} from '../../agentd/sandbox/bwrap-args.js'
+
+/** The absolute path of a runtime binary, or RUNTIME_NOT_FOUND. */
+export async function resolveRuntimeBinary(binary: string, path: string, label: string): Promise<string> {
+  const found = await which(binary, {path})
+  if (found !== null) return found
+  throw new OsmodaError('RUNTIME_NOT_FOUND', `the ${label} runtime binary "${binary}" was not found${binary.includes('/') ? '' : ' on PATH'}`, {
+    details: {binary},
+    hint: `Install ${label} or set gateway runtimes.${label === 'openclaw' ? 'openclawPath' : 'claudeCodePath'} to its absolute path.`,
+  })
+}
+
+/** PATH, LANG, TZ, HOME=workspace, then the run's additions (credential env last wins). */
+export function runtimeEnv(workspaceDir: string, additions: Record<string, string>): Record<string, string> {
+  return minimalEnv({HOME: workspaceDir, ...additions})
+}
+
+/** The child's PATH (what the binary is looked up on). */
+export function runtimePath(env: Record<string, string>): string {
+  return env.PATH ?? DEFAULT_PATH
+}
+
+/**
+ * The argv prefix that runs the child as `runAs`: setpriv with the user's uid, primary group and
+ * supplementary groups when we are root and the user exists; none otherwise (dev mode keeps the
+ * invoking user, SPEC §1.12).
+ */
+export async function privilegeDropPrefix(runAs: string | null | undefined): Promise<string[]> {
+  if (!runAs || (process.getuid?.() ?? -1) !== 0) return []
+  const resolved = resolveSandboxUser(runAs)
+  if (resolved.mode !== 'configured' || resolved.user === null) return []
+  const setpriv = await which('setpriv')
+  if (setpriv === null) {
+    throw new OsmodaError('RUNTIME_ERROR', `cannot run the runtime as ${runAs}: setpriv (util-linux) is not installed`, {hint: 'Install util-linux.'})
+  }
+  const [, ...rest] = setprivPrefix(resolved.user)
+  return [setpriv, ...rest]
+}
