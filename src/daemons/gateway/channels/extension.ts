@@ -1,0 +1,78 @@
+import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {openDatabase} from '../../../lib/db/open.js'
+import {createClient} from '../../../lib/rpc/client.js'
+import {resolveToken} from '../../../lib/tokens.js'
+import {safetyApi} from '../../agentd/safety/api.js'
+import type {ExtensionFactory, ExtensionResponse, ExtensionRoute, GatewayServices} from '../extension.js'
+import type {SafetyCalls} from './commands.js'
+import {createGatewayDispatcher} from './gateway-dispatcher.js'
+import {createChannels} from './service.js'
+import {createChannelStore} from './store.js'
+import type {WebhookResponse} from './webhook-http.js'
+
+/** The package's own skills (`skills/` at the repository root, beside src/ and dist/). */
+const PACKAGE_SKILLS = fileURLToPath(new URL('../../../../skills/', import.meta.url))
+
+/** agentd's safety routes with the operator token, as `daemon:gateway`. */
+function agentdSafety(services: GatewayServices): SafetyCalls {
+  const call = async <T>(fn: (client: ReturnType<typeof createClient<typeof safetyApi>>) => Promise<T>): Promise<T> => {
+    const client = createClient('agentd', safetyApi, {socketPath: services.paths.socket('agentd'), token: resolveToken(services.paths), headers: {'x-osmoda-operator': 'daemon:gateway'}})
+    try {
+      return await fn(client)
+    } finally {
+      client.close()
+    }
+  }
+  return {
+    rollback: ({reason}) => call((c) => c.safetyRollback({reason})),
+    panic: ({reason}) => call((c) => c.safetyPanic({reason})),
+    restart: () => call((c) => c.safetyRestart()),
+  }
+}
+
+function toExtensionResponse(answer: WebhookResponse): ExtensionResponse {
+  if ('text' in answer) return {status: answer.status, headers: {'content-type': 'text/plain; charset=utf-8'}, body: answer.text}
+  return {status: answer.status, body: answer.json}
+}
+
+/**
+ * Telegram and WhatsApp as a gateway extension: POST /telegram/webhook, GET+POST
+ * /whatsapp/webhook (their own secrets), and the Telegram long-poll loop in polling mode.
+ */
+export const channelsExtension: ExtensionFactory = (services) => {
+  const config = services.config().channels
+  // gateway.db is migrated by the gateway (CHANNELS_MIGRATION is in its list); WAL lets this
+  // second connection write beside the gateway's own.
+  const db = openDatabase(join(services.paths.daemonStateDir('gateway'), 'gateway.db'))
+  const dispatcher = createGatewayDispatcher(services)
+  const channels = createChannels({
+    config,
+    dispatcher,
+    store: createChannelStore(db),
+    ledger: services.ledger,
+    log: services.log.child({component: 'channels'}),
+    safety: agentdSafety(services),
+    skillDirs: [join(services.paths.stateDir, 'skills'), PACKAGE_SKILLS],
+  })
+  const routes: ExtensionRoute[] = channels.routes.map((route) => ({
+    method: route.method,
+    path: route.path,
+    auth: 'webhook',
+    handle: (req, rawBody, ctx) => toExtensionResponse(route.handle({method: req.method ?? route.method, headers: req.headers, query: ctx.query, body: rawBody})),
+  }))
+  return {
+    name: 'channels',
+    routes,
+    async start(_services, signal) {
+      try {
+        await channels.start(signal)
+        if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), {once: true}))
+        await channels.idle()
+      } finally {
+        dispatcher.close()
+        db.close()
+      }
+    },
+  }
+}
