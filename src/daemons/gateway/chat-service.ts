@@ -24,13 +24,15 @@ export interface SessionRecord {
   quarantined: boolean
 }
 
-/** The session store operations the chat engine uses. */
+/** The session store operations the chat engine uses (SessionStore implements them). */
 export interface SessionsPort {
   resolve(input: {key: string; agentId: string; runtime: RuntimeName; workspaceDir: string}): SessionRecord
-  setRuntimeSession(id: string, runtimeSessionId: string): void
+  resumableRuntimeSession(id: string): string | null
+  setRuntimeSessionId(id: string, runtimeSessionId: string, runtime: RuntimeName): void
   touch(id: string): void
   quarantine(id: string): void
-  byKey(key: string): SessionRecord | null
+  reset(id: string): boolean
+  getByKey(key: string): SessionRecord | null
 }
 
 /** Per-agent liveness (wedge detection owns it): frames, heartbeats and whether chats may start. */
@@ -138,6 +140,17 @@ export function createChatEngine(deps: ChatDeps): ChatEngine {
     let lastProgress = 0
     let reply = ''
     let failed: {code: string; message: string} | null = null
+    // An agent entry is placed when its message starts, so history keeps the order the user saw
+    // (text, then the tool it led to); its final text replaces the streamed one.
+    const messages = new Map<string, {seq: number | null; text: string}>()
+    const startMessage = (id: string, text: string) => {
+      let entry = messages.get(id)
+      if (!entry) {
+        entry = {seq: deps.requests.addEntry({session_id: active.sessionId, request_id: active.requestId, kind: 'agent', text, tool: null, target: null, ok: null, message_id: id}), text: ''}
+        messages.set(id, entry)
+      }
+      return entry
+    }
     const progress = (force = false) => {
       const now = clock()
       if (!force && now - lastProgress < PROGRESS_EVERY_MS) return
@@ -153,11 +166,15 @@ export function createChatEngine(deps: ChatDeps): ChatEngine {
       switch (frame.type) {
         case 'text':
           phase = 'streaming'
+          startMessage(frame.message_id, '').text += frame.delta
           emit(active, {type: 'text', request_id: active.requestId, message_id: frame.message_id, delta: frame.delta})
           break
-        case 'message':
-          deps.requests.addEntry({session_id: active.sessionId, request_id: active.requestId, kind: 'agent', text: frame.text, tool: null, target: null, ok: null, message_id: frame.message_id})
+        case 'message': {
+          const entry = startMessage(frame.message_id, frame.text)
+          entry.text = frame.text
+          if (entry.seq !== null) deps.requests.setEntryText(entry.seq, frame.text)
           break
+        }
         case 'tool_use':
           phase = 'tool'
           tools++
@@ -173,7 +190,7 @@ export function createChatEngine(deps: ChatDeps): ChatEngine {
           emit(active, {type: 'tool_result', request_id: active.requestId, tool: frame.tool, ok: frame.ok})
           break
         case 'session':
-          deps.sessions.setRuntimeSession(active.sessionId, frame.runtime_session_id)
+          deps.sessions.setRuntimeSessionId(active.sessionId, frame.runtime_session_id, runtime)
           break
         case 'garbled':
           deps.diagnostics.record({level: 'warn', kind: 'driver_garbled', agent_id: active.agentId, request_id: active.requestId, message: `${runtime} wrote a line that is not a frame`, data: {line: frame.line.slice(0, 200)}})
@@ -190,6 +207,8 @@ export function createChatEngine(deps: ChatDeps): ChatEngine {
       progress()
     }
     deps.sessions.touch(active.sessionId)
+    // A message cut off by a failure keeps what was streamed of it.
+    for (const entry of messages.values()) if (entry.seq !== null && entry.text) deps.requests.setEntryText(entry.seq, entry.text)
     if (failed) {
       deps.diagnostics.record({level: failed.code === 'STOPPED' || failed.code === 'SUPERSEDED' ? 'info' : 'warn', kind: 'run_failed', agent_id: active.agentId, request_id: active.requestId, message: `run ended with ${failed.code}`, data: {code: failed.code}})
       finish(active, failed)
@@ -248,7 +267,7 @@ export function createChatEngine(deps: ChatDeps): ChatEngine {
               systemPrompt: systemPrompt(agent, workspace, input.channel, knowledge),
               workspaceDir: workspace,
               cwd: input.cwd,
-              runtimeSessionId: session.quarantined ? null : session.runtime_session_id,
+              runtimeSessionId: deps.sessions.resumableRuntimeSession(session.id),
               credential: {provider: credential.provider, type: credential.type, secret: credential.secret, base_url: credential.base_url},
               mcpConfigPath: mcp.path,
               runAs: deps.paths.mode === 'production' ? config.runtimes.runAs : null,
@@ -289,10 +308,8 @@ export function createChatEngine(deps: ChatDeps): ChatEngine {
       await active.finished
     },
     resetSession(key) {
-      const session = deps.sessions.byKey(key)
-      if (!session) return false
-      deps.sessions.quarantine(session.id)
-      return true
+      const session = deps.sessions.getByKey(key)
+      return session ? deps.sessions.reset(session.id) : false
     },
     active: () => [...byRequest.values()],
     activeFor: (requestId) => byRequest.get(requestId) ?? null,

@@ -24,7 +24,8 @@ import {createRequestStore} from './request-store.js'
 import {gatewayHandlers} from './routes.js'
 import type {RuntimeDriver, RuntimeName} from './runtime/types.js'
 import {createGatewayService} from './service.js'
-import {createSessionsAdapter} from './sessions-adapter.js'
+import {SessionStore} from './sessions.js'
+import {createClaudeCodeDriver} from './runtime/claude-code.js'
 import {openGatewayDb} from './store.js'
 import {createChatSockets} from './ws-chat.js'
 
@@ -97,8 +98,13 @@ async function main(ctx: DaemonContext<GatewayConfig>): Promise<void> {
     }
 
     const agents = openAgentsStore({file: statePath(ctx, config.agentsFile), mutable: config.agentsMutable, seed: config.agentsSeed, credentialExists: (id) => credentials.exists(id)})
-    const sessions = createSessionsAdapter({file: statePath(ctx, config.sessionsFile), log: ctx.log})
-    const drivers: Partial<Record<RuntimeName, RuntimeDriver>> = {}
+    const sessions = new SessionStore({
+      file: statePath(ctx, config.sessionsFile),
+      ttlDays: config.sessionTtlDays,
+      onWriteError: (error) => diagnostics.record({level: 'error', kind: 'sessions', message: `sessions.json not written: ${error.message}`}),
+    })
+    if (sessions.loadProblem) diagnostics.record({level: 'error', kind: 'sessions', message: sessions.loadProblem.message, data: {moved_to: sessions.loadProblem.moved_to}})
+    const drivers: Partial<Record<RuntimeName, RuntimeDriver>> = {'claude-code': createClaudeCodeDriver({binary: config.runtimes.claudeCodePath})}
     const liveness = createLivenessTracker()
     const chat = createChatEngine({paths: ctx.paths, config: () => config, agents: () => agents.get(), credentials, drivers, sessions, liveness, requests, events, diagnostics, log: ctx.log, newId})
 
@@ -170,7 +176,16 @@ async function main(ctx: DaemonContext<GatewayConfig>): Promise<void> {
       daemon: 'gateway',
       version: ctx.version,
       api: gatewayApi,
-      handlers: gatewayHandlers({health, reload, service, requests, diagnostics, drivers: async () => ({drivers: []}), sessions}),
+      handlers: gatewayHandlers({
+        health,
+        reload,
+        service,
+        requests,
+        diagnostics,
+        drivers: async () => ({drivers: await Promise.all(Object.values(drivers).map(async (d) => ({name: d.name, display_name: d.display_name, description: d.description, supported_providers: d.supported_providers, supported_auth_types: d.supported_auth_types, default_models: d.default_models, ...(({available, version}) => ({available, version}))(await service.probeDriver(d.name))})))}),
+        sessions,
+        onSessionReset: (sessionId, actor) => ctx.ledger.append({type: 'session.reset', actor, payload: {session_id: sessionId}}),
+      }),
       auth,
       log: ctx.log,
       intercept: front,
@@ -209,7 +224,7 @@ async function main(ctx: DaemonContext<GatewayConfig>): Promise<void> {
       await chat.stopAll('shutdown')
       await server.close()
       await Promise.allSettled(running)
-      sessions.flush()
+      sessions.close()
     }
   } finally {
     db.close()

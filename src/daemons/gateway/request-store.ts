@@ -32,6 +32,8 @@ export interface RequestStore {
   /** Receipts still open from a previous process (after a crash). */
   open(): ReceiptOut[]
   addEntry(entry: Omit<EntryOut, 'seq' | 'created_at'> & {message_id?: string | null}): number | null
+  /** Replaces an entry's text (an agent message's final text). */
+  setEntryText(seq: number, text: string): void
   /** Marks the newest unresolved tool entry of the request with the tool's outcome. */
   resolveTool(requestId: string, tool: string, ok: boolean): void
   /** The last `limit` entries after `since`. */
@@ -89,6 +91,9 @@ export function createRequestStore(db: Db, clock: () => number = Date.now): Requ
     addEntry(entry) {
       const info = insertEntry.run(entry.session_id, entry.request_id, entry.kind, entry.text, entry.tool, entry.target, entry.ok === null ? null : entry.ok ? 1 : 0, entry.message_id ?? null, now())
       return info.changes ? Number(info.lastInsertRowid) : null
+    },
+    setEntryText(seq, text) {
+      db.prepare('UPDATE chat_entries SET text = ? WHERE seq = ?').run(text, seq)
     },
     resolveTool(requestId, tool, ok) {
       db.prepare(`UPDATE chat_entries SET ok = ? WHERE seq = (SELECT seq FROM chat_entries WHERE request_id = ? AND kind = 'tool' AND tool = ? AND ok IS NULL ORDER BY seq DESC LIMIT 1)`).run(ok ? 1 : 0, requestId, tool)

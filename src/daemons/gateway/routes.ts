@@ -16,7 +16,8 @@ export function gatewayHandlers(deps: {
   requests: RequestStore
   diagnostics: Diagnostics
   drivers: () => Promise<z.input<GatewayApi['configDrivers']['output']>>
-  sessions: {list(): z.input<typeof SessionView>[]; get(id: string): z.input<typeof SessionView> | null; byKey(key: string): z.input<typeof SessionView> | null; reset(id: string, actor: string): void}
+  sessions: {list(): z.input<typeof SessionView>[]; get(id: string): z.input<typeof SessionView> | null; getByKey(key: string): z.input<typeof SessionView> | null; reset(id: string): boolean}
+  onSessionReset: (sessionId: string, actor: string) => void
 }): Handlers<GatewayApi> {
   const {service} = deps
   return {
@@ -37,7 +38,7 @@ export function gatewayHandlers(deps: {
     credentialsDelete: (input, ctx) => service.credentialsDelete(input, ctx),
     chat: (input, ctx) => service.chat(input, ctx),
     chatHistory: (input) => {
-      const session = input.session_id ? deps.sessions.get(input.session_id) : input.session_key ? deps.sessions.byKey(input.session_key) : deps.sessions.byKey('agent:osmoda')
+      const session = input.session_id ? deps.sessions.get(input.session_id) : input.session_key ? deps.sessions.getByKey(input.session_key) : deps.sessions.getByKey('agent:osmoda')
       if (!session) throw new NotFoundError('no such session', {hint: 'osmoda session list'})
       const entries = deps.requests.history(session.id, input.since, input.limit)
       return {entries, next_since: entries.length ? (entries[entries.length - 1]?.seq ?? input.since) : input.since}
@@ -51,7 +52,8 @@ export function gatewayHandlers(deps: {
     sessionsList: () => ({sessions: deps.sessions.list()}),
     sessionDelete: (input, ctx) => {
       if (!deps.sessions.get(input.session_id)) throw new NotFoundError(`no session ${input.session_id}`)
-      deps.sessions.reset(input.session_id, ctx.actor)
+      deps.sessions.reset(input.session_id)
+      deps.onSessionReset(input.session_id, ctx.actor)
       return {reset: input.session_id}
     },
     diagnosticsLog: (input) => {
