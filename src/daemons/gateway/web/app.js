@@ -166,8 +166,11 @@ function addDivider(label) {
   scrollDown()
 }
 
+// Turn start, end and failure already show as bubbles; progress and heartbeats are noise here.
+const QUIET_EVENTS = new Set(['request.accepted', 'request.progress', 'request.completed', 'request.failed', 'heartbeat.received'])
+
 function addEvent(event) {
-  if (!event || event.type === 'request.progress' || event.type === 'heartbeat.received') return
+  if (!event || QUIET_EVENTS.has(event.type)) return
   const who = event.agent_id ? ` · ${event.agent_id}` : ''
   const data = event.data && typeof event.data === 'object' ? Object.entries(event.data).filter(([, v]) => typeof v !== 'object').slice(0, 4).map(([k, v]) => `${k}=${v}`).join(' ') : ''
   bubble('event', {text: `${event.type}${who}${data ? ` · ${data}` : ''}`})
