@@ -100,6 +100,12 @@ describe('channels on the running gateway', () => {
     expect(providers.sent('sendMessage')).toHaveLength(3)
     const requests = (await op(env, 'GET', '/requests?agent_id=mobile')).body.requests
     expect(requests).toHaveLength(1)
+    // The rejection is in the diagnostics ring, with a hashed sender only
+    const diag = await op(env, 'GET', '/diagnostics/log?level=warn')
+    const rows = diag.text.trim().split('\n').map((line) => JSON.parse(line))
+    const rejected = rows.find((r: any) => r.message === 'channel sender rejected')
+    expect(rejected).toMatchObject({kind: 'channel', data: {channel: 'telegram', sender_sha256: expect.stringMatching(/^[0-9a-f]{64}$/)}})
+    expect(diag.text).not.toContain('9999')
   })
 
   it('runs a WhatsApp message in the same conversation and replies through the Graph API', async () => {

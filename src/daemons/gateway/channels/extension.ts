@@ -4,6 +4,8 @@ import {openDatabase} from '../../../lib/db/open.js'
 import {createClient} from '../../../lib/rpc/client.js'
 import {resolveToken} from '../../../lib/tokens.js'
 import {safetyApi} from '../../agentd/safety/api.js'
+import type {Logger} from '../../../lib/log.js'
+import type {Diagnostics} from '../diagnostics.js'
 import type {ExtensionFactory, ExtensionResponse, ExtensionRoute, GatewayServices} from '../extension.js'
 import type {SafetyCalls} from './commands.js'
 import {createGatewayDispatcher} from './gateway-dispatcher.js'
@@ -31,6 +33,21 @@ function agentdSafety(services: GatewayServices): SafetyCalls {
   }
 }
 
+/** Channel warnings and errors go to the diagnostics ring (SPEC §2.10), which mirrors them to the log. */
+function diagnosticLogger(log: Logger, diagnostics: Diagnostics, fields: Record<string, unknown> = {}): Logger {
+  const record = (level: 'warn' | 'error') => (message: string, data: Record<string, unknown> = {}) => {
+    const plain = Object.fromEntries(Object.entries({...fields, ...data}).map(([k, v]) => [k, v instanceof Error ? v.message : v]))
+    diagnostics.record({level, kind: 'channel', message, data: plain})
+  }
+  return {
+    debug: (message, data) => log.debug(message, {...fields, ...data}),
+    info: (message, data) => log.info(message, {...fields, ...data}),
+    warn: record('warn'),
+    error: record('error'),
+    child: (more) => diagnosticLogger(log, diagnostics, {...fields, ...more}),
+  }
+}
+
 function toExtensionResponse(answer: WebhookResponse): ExtensionResponse {
   if ('text' in answer) return {status: answer.status, headers: {'content-type': 'text/plain; charset=utf-8'}, body: answer.text}
   return {status: answer.status, body: answer.json}
@@ -51,7 +68,7 @@ export const channelsExtension: ExtensionFactory = (services) => {
     dispatcher,
     store: createChannelStore(db),
     ledger: services.ledger,
-    log: services.log.child({component: 'channels'}),
+    log: diagnosticLogger(services.log.child({component: 'channels'}), services.diagnostics),
     safety: agentdSafety(services),
     skillDirs: [join(services.paths.stateDir, 'skills'), PACKAGE_SKILLS],
   })
