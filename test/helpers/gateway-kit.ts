@@ -1,4 +1,6 @@
+import {chmodSync, writeFileSync} from 'node:fs'
 import {request} from 'node:http'
+import {join} from 'node:path'
 import WebSocket from 'ws'
 import type {RawResponse} from './raw-request.js'
 import type {TestEnv} from './env.js'
@@ -116,4 +118,17 @@ export function sseEvents(text: string): any[] {
     .split('\n\n')
     .filter((block) => block.includes('event: server'))
     .map((block) => JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? 'null'))
+}
+
+/** A claude wrapper around the scripted runtime fixture; the scenario comes from a file so turns can differ. */
+export function scriptedRuntime(env: TestEnv, root: string) {
+  const scenarioFile = join(env.base, 'scenario')
+  const wrapper = join(env.base, 'claude-wrapper')
+  writeFileSync(scenarioFile, 'normal')
+  writeFileSync(wrapper, `#!/bin/sh\nSCRIPTED_RUNTIME="$(cat ${scenarioFile})" exec ${process.execPath} ${join(root, 'test', 'fixtures', 'scripted-runtime', 'claude')} "$@"\n`)
+  chmodSync(wrapper, 0o755)
+  return {
+    env: {OSMODA_GATEWAY_RUNTIMES: JSON.stringify({claudeCodePath: wrapper})},
+    scenario: (name: string) => writeFileSync(scenarioFile, name),
+  }
 }

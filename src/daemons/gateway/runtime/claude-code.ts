@@ -15,6 +15,8 @@ const PROBE_TIMEOUT_MS = 10_000
 export interface ClaudeCodeDriverOptions {
   /** `runtimes.claudeCodePath` (default `claude`): a name looked up on PATH or an absolute path. */
   binary?: string
+  /** Extra env for every child of this driver (probe and runs), below the run's own additions. */
+  env?: Record<string, string>
 }
 
 /** The argv after the binary (SPEC §2.10 "Drivers"). */
@@ -48,10 +50,10 @@ export function createClaudeCodeDriver(options: ClaudeCodeDriverOptions = {}): R
     supported_providers: ['anthropic'],
     supported_auth_types: ['oauth', 'api_key'],
     default_models: [...CLAUDE_MODELS],
-    probe: () => probeVersion(binary, 'claude-code'),
+    probe: () => probeVersion(binary, 'claude-code', options.env),
     startRun(opts: RunOptions, limits: RunLimits) {
       const prepare = async (): Promise<SpawnPlan> => {
-        const env = runtimeEnv(opts.workspaceDir, {...claudeCredentialEnv(opts.credential), ...opts.env})
+        const env = runtimeEnv(opts.workspaceDir, {...options.env, ...claudeCredentialEnv(opts.credential), ...opts.env})
         const file = await resolveRuntimeBinary(binary, runtimePath(env), 'claude-code')
         const prefix = await privilegeDropPrefix(opts.runAs)
         return {argv: [...prefix, file, ...claudeArgs(opts)], env, cwd: opts.cwd ?? opts.workspaceDir, stdin: opts.text}
@@ -62,9 +64,9 @@ export function createClaudeCodeDriver(options: ClaudeCodeDriverOptions = {}): R
 }
 
 /** `<binary> --version` within 10 s; the first x.y.z in its output is the version. */
-export async function probeVersion(binary: string, label: string): Promise<ProbeResult> {
+export async function probeVersion(binary: string, label: string, env?: Record<string, string>): Promise<ProbeResult> {
   try {
-    const result = await runProcess([binary, '--version'], {timeoutMs: PROBE_TIMEOUT_MS, maxOutputBytes: 4096})
+    const result = await runProcess([binary, '--version'], {timeoutMs: PROBE_TIMEOUT_MS, maxOutputBytes: 4096, env})
     if (result.timedOut) return {available: false, version: null, error: `${label} --version did not answer within ${PROBE_TIMEOUT_MS} ms`}
     const version = /\d+\.\d+(?:\.\d+)?(?:[-.][0-9A-Za-z.]+)?/.exec(result.stdout)?.[0] ?? null
     if (result.exitCode !== 0) return {available: false, version, error: `${label} --version exited with code ${result.exitCode}: ${result.stderr.trim().slice(0, 300)}`}

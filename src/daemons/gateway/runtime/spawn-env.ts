@@ -5,7 +5,7 @@ import {OsmodaError} from '../../../lib/errors.js'
 import {minimalEnv, DEFAULT_PATH} from '../../../lib/exec/run.js'
 import {which} from '../../../lib/exec/which.js'
 import {resolveSandboxUser} from '../../agentd/sandbox/host-env.js'
-import {setprivPrefix} from '../../agentd/sandbox/bwrap-args.js'
+import {setprivPrefix, type SandboxUser} from '../../agentd/sandbox/bwrap-args.js'
 
 /** The absolute path of a runtime binary, or RUNTIME_NOT_FOUND. */
 export async function resolveRuntimeBinary(binary: string, path: string, label: string): Promise<string> {
@@ -33,13 +33,19 @@ export function runtimePath(env: Record<string, string>): string {
  * invoking user, SPEC §1.12).
  */
 export async function privilegeDropPrefix(runAs: string | null | undefined): Promise<string[]> {
-  if (!runAs || (process.getuid?.() ?? -1) !== 0) return []
-  const resolved = resolveSandboxUser(runAs)
-  if (resolved.mode !== 'configured' || resolved.user === null) return []
+  const user = resolveRunUser(runAs)
+  if (user === null) return []
   const setpriv = await which('setpriv')
   if (setpriv === null) {
     throw new OsmodaError('RUNTIME_ERROR', `cannot run the runtime as ${runAs}: setpriv (util-linux) is not installed`, {hint: 'Install util-linux.'})
   }
-  const [, ...rest] = setprivPrefix(resolved.user)
+  const [, ...rest] = setprivPrefix(user)
   return [setpriv, ...rest]
+}
+
+/** The user a run drops to: only when we are root and `runAs` exists; null keeps the invoking user. */
+export function resolveRunUser(runAs: string | null | undefined): SandboxUser | null {
+  if (!runAs || (process.getuid?.() ?? -1) !== 0) return null
+  const resolved = resolveSandboxUser(runAs)
+  return resolved.mode === 'configured' ? resolved.user : null
 }

@@ -17,6 +17,8 @@ export interface SpawnPlan {
   env: Record<string, string>
   cwd: string
   stdin: string
+  /** Runs once the run is over (per-run files the driver wrote). */
+  cleanup?: () => void
 }
 
 /** Turns the runtime's stdout lines into frames; `end` flushes what is pending when the stream ends. */
@@ -65,6 +67,7 @@ class SupervisedRun implements Run {
   private exitTimer: NodeJS.Timeout | null = null
   private stderrTail = ''
   private spawnPending = true
+  private cleanup: (() => void) | null = null
   private closed: Promise<void>
   private resolveClosed!: () => void
 
@@ -103,6 +106,7 @@ class SupervisedRun implements Run {
 
   private spawn(plan: SpawnPlan): void {
     this.spawnPending = false
+    this.cleanup = plan.cleanup ?? null
     if (this.terminal) return this.close()
     let child: ChildProcess
     try {
@@ -208,6 +212,12 @@ class SupervisedRun implements Run {
     const pid = this.child?.pid
     // The frames end only once the whole group is gone, so "run over" means "no process left".
     void (pid === undefined ? Promise.resolve() : waitForGroupGone(pid, GROUP_GONE_WAIT_MS)).then(() => {
+      try {
+        this.cleanup?.()
+      } catch {
+        // A leftover per-run file is not worth failing the run over.
+      }
+      this.cleanup = null
       this.group?.dispose()
       this.frames.end()
       this.resolveClosed()
