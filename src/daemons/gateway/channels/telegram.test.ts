@@ -165,8 +165,10 @@ describe('Telegram webhook', () => {
       expect(texts).toContain('Stopped.')
       expect(texts).toContain('⚠️ STOPPED: stopped by the user')
       expect(h.fake.stops).toEqual([{agentId: 'mobile', channel: 'telegram', user: {id: '1001', name: 'Ada'}}])
+      // Typing stops with the turn (a request already in flight may still land)
+      await new Promise((r) => setTimeout(r, 100))
       const typingAfter = h.providers.sent('sendChatAction').length
-      await new Promise((r) => setTimeout(r, 150))
+      await new Promise((r) => setTimeout(r, 200))
       expect(h.providers.sent('sendChatAction').length).toBe(typingAfter)
     } finally {
       await h.close()
