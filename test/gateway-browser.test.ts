@@ -45,7 +45,6 @@ describe.skipIf(chromiumTool.skip)('the web chat page in Chromium', () => {
     )
     gateway = await env.start('gateway', {OSMODA_GATEWAY_RUNTIMES: JSON.stringify({claudeCodePath: wrapper})})
     port = await gatewayPort(env)
-    expect((await op(env, 'POST', '/config/credentials', {label: 'main', provider: 'anthropic', type: 'api_key', secret: KEY})).status).toBe(201)
     browser = await chromium.launch({executablePath: '/usr/bin/chromium', args: ['--no-sandbox']})
     page = await browser.newPage()
   }, 90_000)
@@ -56,7 +55,7 @@ describe.skipIf(chromiumTool.skip)('the web chat page in Chromium', () => {
     await env?.cleanup()
   })
 
-  it('asks for the operator token and refuses a wrong one', async () => {
+  it('asks for the operator token (refusing a wrong one), then for a first credential', async () => {
     await page.goto(`http://127.0.0.1:${port}/`)
     await expect.poll(() => page.isVisible('#login')).toBe(true)
     await page.fill('#token', 'osm_op_wrong')
@@ -64,7 +63,18 @@ describe.skipIf(chromiumTool.skip)('the web chat page in Chromium', () => {
     await expect.poll(() => page.textContent('#login-error')).toBe('That token was refused.')
     await page.fill('#token', env.token('operator'))
     await page.click('#login-form button[type=submit]')
+    // With no credential yet the page asks for one before the chat
+    await expect.poll(() => page.isVisible('#credential')).toBe(true)
+    expect(await page.isHidden('#app')).toBe(true)
+    await page.fill('#credential-secret', 'short')
+    await page.click('#credential-form button[type=submit]')
+    await expect.poll(() => page.textContent('#credential-error')).toMatch(/^VALIDATION_FAILED: /)
+    await page.fill('#credential-secret', KEY)
+    await page.click('#credential-form button[type=submit]')
     await expect.poll(() => page.getAttribute('#conn', 'data-state'), {timeout: 10_000}).toBe('open')
+    const credentials = (await op(env, 'GET', '/config/credentials')).body.credentials
+    expect(credentials).toMatchObject([{label: 'web', provider: 'anthropic', type: 'api_key'}])
+    expect(JSON.stringify(credentials)).not.toContain(KEY)
     // The agent switcher lists the agents of agents.json, the web agent selected
     expect(await page.locator('#agent option').allTextContents()).toEqual(['osmoda (full access)', 'osmoda mobile'])
     expect(await page.inputValue('#agent')).toBe('osmoda')

@@ -325,10 +325,50 @@ function submit(event) {
   $('input').value = ''
 }
 
+// ---- first credential --------------------------------------------------------------------------
+
+/** True when a credential exists; otherwise shows the credential form and resolves once one is saved. */
+async function ensureCredential() {
+  let list
+  try {
+    list = await api('/config/credentials')
+  } catch (error) {
+    // A locked store or an older gateway: let the chat itself report the problem.
+    if (error.status === 401) throw error
+    return
+  }
+  if ((list.credentials ?? []).length > 0) return
+  $('credential').hidden = false
+  $('credential-secret').focus()
+  await new Promise((resolve) => {
+    $('credential-form').onsubmit = async (event) => {
+      event.preventDefault()
+      const secret = $('credential-secret').value.trim()
+      const provider = $('credential-provider').value
+      // Anthropic OAuth tokens from `claude setup-token` start with sk-ant-oat.
+      const type = secret.startsWith('sk-ant-oat') ? 'oauth' : 'api_key'
+      try {
+        await api('/config/credentials', {method: 'POST', body: JSON.stringify({label: 'web', provider, type, secret})})
+      } catch (error) {
+        $('credential-error').textContent = `${error.code}: ${error.message}`
+        return
+      }
+      $('credential-secret').value = ''
+      $('credential').hidden = true
+      resolve()
+    }
+  })
+}
+
 // ---- start -------------------------------------------------------------------------------------
 
 async function start() {
   $('login').hidden = true
+  try {
+    await ensureCredential()
+  } catch (error) {
+    if (error.status === 401) return logout()
+  }
   $('app').hidden = false
   try {
     await loadConfig()
