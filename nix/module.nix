@@ -21,6 +21,28 @@ let
   routinesSettings = {
     inherit (cfg) logLevel;
   };
+  gatewaySettings = {
+    inherit (cfg) logLevel;
+    inherit (cfg.gateway) listenAddress port agentsMutable sessionScope chatWatchdogMs firstSignalTimeoutMs chatHardCapMs;
+    # No credstoreKeyFile: the key arrives as the systemd credential `credstore-key` (LoadCredential).
+    runtimes = { runMemoryMax = cfg.gateway.runtimes.runMemoryMax; };
+  } // lib.optionalAttrs (cfg.gateway.agentsSeed != null) { inherit (cfg.gateway) agentsSeed; }
+    // lib.optionalAttrs (cfg.gateway.agentsSeed == null) {
+      agentsSeed = {
+        version = 1;
+        agents = [
+          { id = "osmoda"; display_name = "osmoda (full access)"; runtime = cfg.gateway.defaultRuntime; model = cfg.gateway.models.osmoda; channels = [ "web" "api" "voice" ]; enabled = true; }
+          { id = "mobile"; display_name = "osmoda mobile"; runtime = cfg.gateway.defaultRuntime; model = cfg.gateway.models.mobile; channels = [ "telegram" "whatsapp" ]; enabled = true; }
+        ];
+        bindings = [
+          { channel = "web"; agent_id = "osmoda"; }
+          { channel = "api"; agent_id = "osmoda"; }
+          { channel = "voice"; agent_id = "osmoda"; }
+          { channel = "telegram"; agent_id = "mobile"; }
+          { channel = "whatsapp"; agent_id = "mobile"; }
+        ];
+      };
+    };
   keydSettings = {
     inherit (cfg) logLevel;
     inherit (cfg.keyd) policyMutable;
@@ -137,6 +159,81 @@ in
       default = true;
       description = "false: /etc/osmoda/keyd-policy.json is authoritative and `osmoda wallet policy set` is refused.";
     };
+    gateway.enable = lib.mkOption {
+      type = lib.types.bool;
+      default = true;
+      description = "Run osmoda-gateway: chat with agent runtimes, sessions, the event stream and channels over HTTP+WS.";
+    };
+    gateway.listenAddress = lib.mkOption {
+      type = lib.types.str;
+      default = "127.0.0.1";
+      description = "TCP address of the gateway (loopback; expose it through a tunnel, not a public bind).";
+    };
+    gateway.port = lib.mkOption {
+      type = lib.types.port;
+      default = 18789;
+      description = "TCP port of the gateway.";
+    };
+    gateway.openFirewall = lib.mkOption {
+      type = lib.types.bool;
+      default = false;
+      description = "Open the gateway port in the firewall (only useful with a non-loopback listenAddress).";
+    };
+    gateway.defaultRuntime = lib.mkOption {
+      type = lib.types.enum [ "claude-code" "openclaw" ];
+      default = "claude-code";
+      description = "Runtime of the two seeded agent profiles.";
+    };
+    gateway.models.osmoda = lib.mkOption {
+      type = lib.types.str;
+      default = "claude-opus-4-6";
+      description = "Model of the seeded `osmoda` agent (web, api, voice).";
+    };
+    gateway.models.mobile = lib.mkOption {
+      type = lib.types.str;
+      default = "claude-sonnet-4-6";
+      description = "Model of the seeded `mobile` agent (Telegram, WhatsApp).";
+    };
+    gateway.agentsSeed = lib.mkOption {
+      type = lib.types.nullOr lib.types.attrs;
+      default = null;
+      description = "agents.json written when the file is absent (null: the two default profiles).";
+    };
+    gateway.agentsMutable = lib.mkOption {
+      type = lib.types.bool;
+      default = true;
+      description = "false: agents.json is not changed through the API (409 CONFIG_IMMUTABLE).";
+    };
+    gateway.sessionScope = lib.mkOption {
+      type = lib.types.enum [ "agent" "channel_user" ];
+      default = "agent";
+      description = "agent: one conversation per agent across channels; channel_user: one per channel user.";
+    };
+    gateway.chatWatchdogMs = lib.mkOption {
+      type = lib.types.ints.positive;
+      default = 900000;
+      description = "A run with no activity for this long is stopped (CHAT_WATCHDOG).";
+    };
+    gateway.firstSignalTimeoutMs = lib.mkOption {
+      type = lib.types.ints.positive;
+      default = 600000;
+      description = "A run with no frame and no heartbeat within this long is stopped (FIRST_SIGNAL_TIMEOUT).";
+    };
+    gateway.chatHardCapMs = lib.mkOption {
+      type = lib.types.ints.positive;
+      default = 28800000;
+      description = "Wall-clock cap of one run (HARD_CAP).";
+    };
+    gateway.runtimes.runMemoryMax = lib.mkOption {
+      type = lib.types.nullOr lib.types.str;
+      default = null;
+      description = "MemoryMax of each run's scope (e.g. \"2G\").";
+    };
+    gateway.credstoreKeyFile = lib.mkOption {
+      type = lib.types.str;
+      default = "/etc/osmoda/secrets/gateway.key";
+      description = "32-byte key of credentials.json.enc, handed to the unit as a systemd credential; never under /var/lib/osmoda.";
+    };
     egress.enable = lib.mkOption {
       type = lib.types.bool;
       default = true;
@@ -198,6 +295,9 @@ in
     environment.etc."osmoda/watch.json" = lib.mkIf cfg.watch.enable { text = builtins.toJSON watchSettings; };
     environment.etc."osmoda/routines.json" = lib.mkIf cfg.routines.enable { text = builtins.toJSON routinesSettings; };
     environment.etc."osmoda/keyd.json" = lib.mkIf cfg.keyd.enable { text = builtins.toJSON keydSettings; };
+    environment.etc."osmoda/gateway.json" = lib.mkIf cfg.gateway.enable { text = builtins.toJSON gatewaySettings; };
+    networking.firewall.allowedTCPPorts = lib.mkIf (cfg.gateway.enable && cfg.gateway.openFirewall) [ cfg.gateway.port ];
+    systemd.tmpfiles.settings."10-osmoda-workspace" = lib.mkIf cfg.gateway.enable { "/workspace".d = { mode = "0750"; user = "osmoda-agent"; group = "osmoda-agent"; }; };
 
     systemd.tmpfiles.rules = [
       "d /run/osmoda 0771 root osmoda-daemons -"
@@ -289,6 +389,26 @@ in
         RestrictRealtime = true;
         PrivateTmp = true;
         ProtectHome = true;
+      };
+    });
+
+    # Root with a bounded capability set (SPEC §6): spawns runtimes as osmoda-agent through setpriv,
+    # creates workspaces. Binds loopback unless told otherwise; the credstore key is a credential.
+    systemd.services.osmoda-gateway = lib.mkIf cfg.gateway.enable (daemonService "gateway" {
+      description = "osmoda gateway: agent runtimes, chat, sessions, event stream (HTTP+WS on ${cfg.gateway.listenAddress}:${toString cfg.gateway.port})";
+      after = [ "osmoda-agentd.service" ];
+      extra = {
+        SupplementaryGroups = [ "osmoda" "osmoda-daemons" ];
+        ProtectSystem = "strict";
+        ReadWritePaths = [ "/var/lib/osmoda" "/workspace" "/run/osmoda" ];
+        ProtectHome = true;
+        PrivateTmp = true;
+        RuntimeDirectory = "osmoda-gateway";
+        RuntimeDirectoryMode = "0755";
+        CapabilityBoundingSet = [ "CAP_SETUID" "CAP_SETGID" "CAP_KILL" "CAP_CHOWN" "CAP_FOWNER" "CAP_DAC_OVERRIDE" ];
+        LoadCredential = [ "credstore-key:${cfg.gateway.credstoreKeyFile}" ];
+        LockPersonality = true;
+        RestrictRealtime = true;
       };
     });
 

@@ -53,13 +53,17 @@ describe('osmoda gateway … and osmoda chat', () => {
 
   it('gateway status, agents and restart-agent', async () => {
     const status = await env.cli(['gateway', 'status', '--json'])
-    expect(status.json.result).toMatchObject({status: 'ok', credentials_count: 1, drivers: [{name: 'claude-code', available: true}]})
+    expect(status.json.result).toMatchObject({status: 'ok', credentials_count: 1})
+    expect(status.json.result.drivers).toEqual(expect.arrayContaining([expect.objectContaining({name: 'claude-code', available: true}), expect.objectContaining({name: 'openclaw', available: false})]))
     const agents = await env.cli(['gateway', 'agents', '--json'])
     expect(agents.json.result.agents.map((a: {id: string}) => a.id)).toEqual(['osmoda', 'mobile'])
     expect(agents.json.result.agents[0].last_frame_at).not.toBeNull()
     const restart = await env.cli(['gateway', 'restart-agent', 'osmoda', '--json'])
     expect(restart.json.result.request_id).toMatch(/^req_/)
-    await expect.poll(async () => (await op(env, 'GET', `/requests/${restart.json.result.request_id}`)).body.status, {timeout: 15_000}).toBe('completed')
+    // Without agentd the tool plane check of the probe fails: the receipt says so
+    await expect.poll(async () => (await op(env, 'GET', `/requests/${restart.json.result.request_id}`)).body.status, {timeout: 30_000}).toBe('failed')
+    const failed = await op(env, 'GET', `/requests/${restart.json.result.request_id}`)
+    expect(failed.body.failure).toMatchObject({code: 'PROBE_FAILED', message: expect.stringContaining('osmoda mcp --check')})
     const ghost = await env.cli(['gateway', 'restart-agent', 'ghost', '--json'])
     expect(ghost.exitCode).toBe(1)
     expect(ghost.json.error.code).toBe('NOT_FOUND')

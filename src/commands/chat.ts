@@ -4,6 +4,28 @@ import {resolveToken} from '../lib/tokens.js'
 import {OsmodaCommand} from '../lib/cli/command.js'
 import type {ChatTurn} from '../daemons/gateway/chat-client.js'
 
+/** Non-empty stdin lines, none lost while a turn runs (readline's iterator drops lines at EOF). */
+async function* stdinLines(): AsyncGenerator<string> {
+  const queue: string[] = []
+  let ended = false
+  let wake: (() => void) | null = null
+  const rl = createInterface({input: process.stdin})
+  rl.on('line', (line) => {
+    if (line.trim()) queue.push(line)
+    wake?.()
+  })
+  rl.once('close', () => {
+    ended = true
+    wake?.()
+  })
+  while (queue.length || !ended) {
+    if (!queue.length) await new Promise<void>((resolve) => (wake = resolve))
+    wake = null
+    const next = queue.shift()
+    if (next !== undefined) yield next
+  }
+}
+
 export default class Chat extends OsmodaCommand<ChatTurn[]> {
   static override summary = 'Chat with an agent through the gateway: one message, or one per stdin line.'
   static override description = 'Streams the reply to stdout and tool calls to stderr. Without TEXT, every line read from stdin is a turn (Ctrl-D ends).'
@@ -37,7 +59,7 @@ export default class Chat extends OsmodaCommand<ChatTurn[]> {
     }
     try {
       if (args.text !== undefined) await ask(args.text)
-      else for await (const line of createInterface({input: process.stdin})) if (line.trim()) await ask(line)
+      else for await (const line of stdinLines()) await ask(line)
     } finally {
       chat.close()
     }

@@ -1,5 +1,6 @@
 import {chmodSync, existsSync, mkdirSync} from 'node:fs'
 import {ensureKeydKek} from '../daemons/keyd/kek-init.js'
+import {ensureGatewayKey} from '../daemons/gateway/key-init.js'
 import {ensureIdentity} from './identity.js'
 import type {OsmodaPaths} from './paths.js'
 import {ensureToken} from './tokens.js'
@@ -15,7 +16,8 @@ export interface InitReport {
 
 /**
  * Creates the directories with their modes, the operator and agent tokens, the node identity and
- * keyd's key-encryption key (only while no wallet exists).
+ * keyd's key-encryption key (only while no wallet exists) and the gateway's credstore key (only
+ * while no encrypted credentials exist).
  * Idempotent: existing keys and tokens are never overwritten, only missing pieces are added and
  * directory modes repaired.
  */
@@ -41,5 +43,6 @@ export function initState(paths: OsmodaPaths): InitReport {
   const {created: keys, identity} = ensureIdentity(paths)
   created.push(...keys)
   created.push(...ensureKeydKek(paths))
+  created.push(...ensureGatewayKey(paths))
   return {run_dir: paths.runDir, state_dir: paths.stateDir, config_dir: paths.configDir, created, instance_id: identity.instance_id}
 }

@@ -38,7 +38,9 @@ export interface SessionsPort {
 /** Per-agent liveness (wedge detection owns it): frames, heartbeats and whether chats may start. */
 export interface LivenessPort {
   noteFrame(agentId: string): void
-  noteHeartbeat(agentId: string, requestId: string, inFlightTools: number): void
+  noteHeartbeat(agentId: string): void
+  requestStarted(agentId: string, requestId: string, sessionId: string): void
+  requestFinished(agentId: string, requestId: string, outcome: 'completed' | 'failed'): void
   /** GATEWAY_WEDGED / GATEWAY_UNREACHABLE when the agent may not take a chat now. */
   refusal(agentId: string): OsmodaError | null
 }
@@ -129,6 +131,9 @@ export function createChatEngine(deps: ChatDeps): ChatEngine {
     }
     if (bySession.get(active.sessionId) === active) bySession.delete(active.sessionId)
     byRequest.delete(active.requestId)
+    // A request stopped by wedge recovery is the monitor's own doing: it drops it itself and keeps
+    // the agent wedged until its probe says ready (healed via restart).
+    if (active.stopping !== 'wedge') deps.liveness.requestFinished(active.agentId, active.requestId, 'reply' in outcome ? 'completed' : 'failed')
   }
 
   const consume = async (active: ActiveRequest, run: Run, runtime: RuntimeName) => {
@@ -162,7 +167,8 @@ export function createChatEngine(deps: ChatDeps): ChatEngine {
     for await (const frame of run.frames as AsyncIterable<Frame>) {
       frames++
       active.lastActivityAt = clock()
-      deps.liveness.noteFrame(active.agentId)
+      // Frames that follow our own stop (the run's closing error) say nothing about liveness.
+      if (!active.stopping) deps.liveness.noteFrame(active.agentId)
       switch (frame.type) {
         case 'text':
           phase = 'streaming'
@@ -247,6 +253,7 @@ export function createChatEngine(deps: ChatDeps): ChatEngine {
       const active: ActiveRequest = {requestId, sessionId: session.id, agentId: agent.id, startedAt: now, lastActivityAt: now, run: null, stopping: null, listeners: new Set(onFrame ? [onFrame] : []), finished: new Promise<void>((resolve) => (settle = resolve))}
       bySession.set(session.id, active)
       byRequest.set(requestId, active)
+      deps.liveness.requestStarted(agent.id, requestId, session.id)
       deps.requests.create({request_id: requestId, action: 'chat_message', agent_id: agent.id, session_id: session.id, channel: input.channel})
       deps.requests.addEntry({session_id: session.id, request_id: requestId, kind: 'user', text: input.text, tool: null, target: null, ok: null})
       deps.events.emit({category: 'request', type: 'request.accepted', agent_id: agent.id, request_id: requestId, data: {action: 'chat_message', session_id: session.id, channel: input.channel, actor: origin.actor}})
@@ -295,7 +302,7 @@ export function createChatEngine(deps: ChatDeps): ChatEngine {
       active.listeners.add(onFrame)
       return () => active.listeners.delete(onFrame)
     },
-    async stop(requestId, actor) {
+    async stop(requestId, actor, reason = 'user') {
       const active = byRequest.get(requestId)
       if (!active) {
         const receipt = deps.requests.get(requestId)
@@ -303,8 +310,8 @@ export function createChatEngine(deps: ChatDeps): ChatEngine {
         throw new ConflictError(`request ${requestId} has already ended (${receipt.status})`, {details: {state: receipt.status}})
       }
       deps.diagnostics.record({level: 'info', kind: 'stop', agent_id: active.agentId, request_id: requestId, message: `stopped by ${actor}`})
-      active.stopping ??= 'user'
-      await active.run?.stop('user')
+      active.stopping ??= reason
+      await active.run?.stop(reason)
       await active.finished
     },
     resetSession(key) {
@@ -318,7 +325,7 @@ export function createChatEngine(deps: ChatDeps): ChatEngine {
       if (!active || active.agentId !== agentId) throw new NotFoundError(`no running request ${requestId} for agent ${agentId}`)
       active.run?.noteHeartbeat(inFlightTools)
       if (inFlightTools > 0) active.lastActivityAt = clock()
-      deps.liveness.noteHeartbeat(agentId, requestId, inFlightTools)
+      deps.liveness.noteHeartbeat(agentId)
       deps.events.emit({category: 'heartbeat', type: 'heartbeat.received', agent_id: agentId, request_id: requestId, data: {agent_id: agentId, request_id: requestId, in_flight_tools: inFlightTools}})
     },
     async stopAll(reason) {

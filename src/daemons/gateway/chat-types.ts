@@ -50,7 +50,7 @@ export interface ChatService {
   /** Frames of one request from now on (until done/error); returns the unsubscribe function. */
   follow(requestId: string, onFrame: (frame: ChatFrame) => void): () => void
   /** Stops a running request (`failed`, STOPPED). */
-  stop(requestId: string, actor: string): Promise<void>
+  stop(requestId: string, actor: string, reason?: 'user' | 'wedge'): Promise<void>
   /** Drops the runtime session of a session key (`/new`); history is kept. */
   resetSession(sessionKey: string, actor: string): boolean
 }

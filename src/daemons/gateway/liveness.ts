@@ -1,65 +1,55 @@
 import {OsmodaError} from '../../lib/errors.js'
+import type {Ledger} from '../../lib/ledger/ledger.js'
 import type {LivenessPort} from './chat-service.js'
+import type {Diagnostics} from './diagnostics.js'
+import type {EventBus} from './events.js'
+import type {WedgeEvent, WedgeMonitor} from './wedge.js'
 
-/** What GET /agents shows about an agent's liveness. */
-export interface AgentLiveness {
-  last_frame_at: string | null
-  last_heartbeat_at: string | null
-  agent_wedged: boolean
-  alive_via: string | null
-  auto_restart_attempts: number
-  auto_restart_status: string | null
-  last_auto_restart_attempt_at: string | null
-}
-
-/** The liveness view that the wedge monitor keeps up to date. */
-export type LivenessTracker = LivenessPort & {
-  view(agentId: string): AgentLiveness
-  lastFrameMs(agentId: string): number | null
-  lastHeartbeatMs(agentId: string): number | null
-  set(agentId: string, patch: Partial<AgentLiveness>): void
-}
-
-/** In-memory per-agent signals: the last frame and heartbeat, the wedge flag and restart status. */
-export function createLivenessTracker(clock: () => number = Date.now): LivenessTracker {
-  const state = new Map<string, AgentLiveness & {frameMs: number | null; heartbeatMs: number | null}>()
-  const get = (id: string) => {
-    let s = state.get(id)
-    if (!s) {
-      s = {last_frame_at: null, last_heartbeat_at: null, agent_wedged: false, alive_via: null, auto_restart_attempts: 0, auto_restart_status: null, last_auto_restart_attempt_at: null, frameMs: null, heartbeatMs: null}
-      state.set(id, s)
-    }
-    return s
-  }
+/** The chat engine's liveness port over the WedgeMonitor: signals in, refusals out. */
+export function livenessFromMonitor(monitor: WedgeMonitor): LivenessPort {
   return {
-    noteFrame(agentId) {
-      const s = get(agentId)
-      s.frameMs = clock()
-      s.last_frame_at = new Date(s.frameMs).toISOString()
-    },
-    noteHeartbeat(agentId) {
-      const s = get(agentId)
-      s.heartbeatMs = clock()
-      s.last_heartbeat_at = new Date(s.heartbeatMs).toISOString()
-    },
+    noteFrame: (agentId) => monitor.noteFrame(agentId),
+    noteHeartbeat: (agentId) => monitor.noteHeartbeat(agentId),
+    requestStarted: (agentId, requestId, sessionId) => monitor.requestStarted(agentId, requestId, sessionId),
+    requestFinished: (agentId, requestId, outcome) => monitor.requestFinished(agentId, requestId, outcome),
     refusal(agentId) {
-      const s = get(agentId)
-      if (s.auto_restart_status === 'exhausted') {
-        return new OsmodaError('GATEWAY_UNREACHABLE', `agent ${agentId}'s runtime could not be restarted`, {details: {agent_id: agentId, fallback_recommendation: 'run_doctor'}, hint: 'osmoda doctor, then osmoda gateway restart-agent ' + agentId})
+      if (monitor.isUnreachable(agentId)) {
+        return new OsmodaError('GATEWAY_UNREACHABLE', `agent ${agentId}'s runtime could not be restarted (restart ladder exhausted)`, {
+          details: {agent_id: agentId, fallback_recommendation: 'run_doctor'},
+          hint: `osmoda doctor, then osmoda gateway restart-agent ${agentId}`,
+        })
       }
-      if (s.agent_wedged) {
-        return new OsmodaError('GATEWAY_WEDGED', `agent ${agentId} is wedged`, {details: {agent_id: agentId, fallback_recommendation: 'restart_agent'}, hint: 'osmoda gateway restart-agent ' + agentId})
+      if (monitor.isWedged(agentId)) {
+        return new OsmodaError('GATEWAY_WEDGED', `agent ${agentId} is wedged (no runtime frame and no heartbeat)`, {
+          details: {agent_id: agentId, fallback_recommendation: 'restart_agent'},
+          hint: `osmoda gateway restart-agent ${agentId}`,
+        })
       }
       return null
     },
-    view(agentId) {
-      const {frameMs: _f, heartbeatMs: _h, ...rest} = get(agentId)
-      return rest
-    },
-    lastFrameMs: (agentId) => get(agentId).frameMs,
-    lastHeartbeatMs: (agentId) => get(agentId).heartbeatMs,
-    set(agentId, patch) {
-      Object.assign(get(agentId), patch)
-    },
+  }
+}
+
+/**
+ * Publishes the monitor's transitions: every one on the stream, wedges, restart attempts and
+ * escalations also in the ledger and the diagnostics log; an escalation asks for the operator.
+ */
+export function publishWedgeEvent(event: WedgeEvent, deps: {events: EventBus; ledger: Ledger; diagnostics: Diagnostics}): void {
+  const {type, agent_id, ...data} = event
+  deps.events.emit({category: type === 'state.changed' ? 'state' : 'agent', type, agent_id, data: {agent_id, ...data}})
+  if (type === 'state.changed' || type === 'agent.healed') {
+    if (type === 'agent.healed') deps.diagnostics.record({level: 'info', kind: 'wedge', agent_id, message: `agent healed via ${event.alive_via}`})
+    if (type === 'agent.healed') deps.ledger.append({type, actor: 'gateway', payload: {agent_id, alive_via: event.alive_via}})
+    return
+  }
+  deps.ledger.append({type, actor: 'gateway', payload: {agent_id, ...data}})
+  deps.diagnostics.record({level: type === 'agent.restart_attempted' && event.status === 'ready' ? 'info' : 'warn', kind: type === 'agent.wedged' ? 'wedge' : 'restart', agent_id, message: type, data})
+  if (type === 'agent.escalation_required') {
+    deps.ledger.append({
+      type: 'notification.requested',
+      actor: 'gateway',
+      payload: {source: 'gateway', severity: 'critical', title: `agent ${agent_id} cannot be recovered`, message: `${event.attempts} restart attempts failed${event.last_error ? `: ${event.last_error}` : ''}; run osmoda doctor`},
+    })
+    deps.events.emit({category: 'notification', type: 'notification.requested', agent_id, data: {source: 'gateway', severity: 'critical', title: `agent ${agent_id} cannot be recovered`}})
   }
 }

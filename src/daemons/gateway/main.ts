@@ -19,13 +19,18 @@ import {createEventBus} from './events.js'
 import type {GatewayServices} from './extension.js'
 import {GATEWAY_EXTENSIONS} from './extensions/index.js'
 import {compileExtensions, createFront} from './http.js'
-import {createLivenessTracker} from './liveness.js'
+import {livenessFromMonitor, publishWedgeEvent} from './liveness.js'
+import {osmodaBin} from './run-setup.js'
+import {WedgeMonitor} from './wedge.js'
+import {runProcess} from '../../lib/exec/run.js'
+import {pathsEnv} from '../../lib/paths.js'
 import {createRequestStore} from './request-store.js'
 import {gatewayHandlers} from './routes.js'
 import type {RuntimeDriver, RuntimeName} from './runtime/types.js'
 import {createGatewayService} from './service.js'
 import {SessionStore} from './sessions.js'
 import {createClaudeCodeDriver} from './runtime/claude-code.js'
+import {createOpenclawDriver} from './runtime/openclaw.js'
 import {openGatewayDb} from './store.js'
 import {createChatSockets} from './ws-chat.js'
 
@@ -104,9 +109,24 @@ async function main(ctx: DaemonContext<GatewayConfig>): Promise<void> {
       onWriteError: (error) => diagnostics.record({level: 'error', kind: 'sessions', message: `sessions.json not written: ${error.message}`}),
     })
     if (sessions.loadProblem) diagnostics.record({level: 'error', kind: 'sessions', message: sessions.loadProblem.message, data: {moved_to: sessions.loadProblem.moved_to}})
-    const drivers: Partial<Record<RuntimeName, RuntimeDriver>> = {'claude-code': createClaudeCodeDriver({binary: config.runtimes.claudeCodePath})}
-    const liveness = createLivenessTracker()
-    const chat = createChatEngine({paths: ctx.paths, config: () => config, agents: () => agents.get(), credentials, drivers, sessions, liveness, requests, events, diagnostics, log: ctx.log, newId})
+    const drivers: Partial<Record<RuntimeName, RuntimeDriver>> = {'claude-code': createClaudeCodeDriver({binary: config.runtimes.claudeCodePath}), openclaw: createOpenclawDriver({binary: config.runtimes.openclawPath})}
+    // The monitor's hooks reach the chat engine and the service, built just below.
+    const wedge: WedgeMonitor = new WedgeMonitor({
+      config: {wedgeAfterMs: config.wedgeAfterMs, autoRestart: config.autoRestart},
+      emit: (event) => publishWedgeEvent(event, {events, ledger: ctx.ledger, diagnostics}),
+      hooks: {
+        stopRequest: (_agentId, requestId) => chat.stop(requestId, 'gateway', 'wedge'),
+        quarantineSession: (_agentId, sessionId) => sessions.quarantine(sessionId),
+        probe: (agentId) => service.probeAgent(agentId),
+      },
+    })
+    const chat = createChatEngine({paths: ctx.paths, config: () => config, agents: () => agents.get(), credentials, drivers, sessions, liveness: livenessFromMonitor(wedge), requests, events, diagnostics, log: ctx.log, newId})
+    const checkToolPlane = async (): Promise<string | null> => {
+      const bin = osmodaBin()
+      const argv = process.env.OSMODA_BIN ? [bin, 'mcp', '--check'] : [process.execPath, bin, 'mcp', '--check']
+      const result = await runProcess(argv, {timeoutMs: 20_000, env: {...pathsEnv(ctx.paths), OSMODA_TOKEN_FILE: join(ctx.paths.tokensDir, 'agent')}, maxOutputBytes: 4096})
+      return result.exitCode === 0 ? null : `osmoda mcp --check failed (exit ${result.exitCode ?? 'timeout'}): ${(result.stderr.trim().split('\n').at(-1) ?? '').slice(0, 200)}`
+    }
 
     // A kill -9 leaves receipts open: they end as failed, the conversation stays resumable.
     for (const receipt of requests.open()) {
@@ -114,7 +134,7 @@ async function main(ctx: DaemonContext<GatewayConfig>): Promise<void> {
       events.emit({category: 'request', type: 'request.failed', agent_id: receipt.agent_id, request_id: receipt.request_id, data: {failure: {code: 'STOPPED', message: 'the gateway restarted during this request'}}})
     }
 
-    const service = createGatewayService({config: () => config, agents, credentials, chat, requests, events, liveness, diagnostics, drivers, ledger: ctx.ledger, newId})
+    const service = createGatewayService({config: () => config, agents, credentials, chat, requests, events, wedge, diagnostics, drivers, ledger: ctx.ledger, newId, checkToolPlane})
     const sockets = createChatSockets({auth, chat: () => chat, events, log: ctx.log})
     let boundPort = config.port
 
@@ -126,7 +146,7 @@ async function main(ctx: DaemonContext<GatewayConfig>): Promise<void> {
       return {
         ...base,
         drivers: driverRows.map(({name, available, version}) => ({name, available, version})),
-        agents: agents.get().agents.map((a) => ({id: a.id, runtime: a.runtime, model: a.model, enabled: a.enabled, agent_wedged: liveness.view(a.id).agent_wedged})),
+        agents: agents.get().agents.map((a) => ({id: a.id, runtime: a.runtime, model: a.model, enabled: a.enabled, agent_wedged: wedge.isWedged(a.id)})),
         credentials_count: credentials.count(),
         sessions: sessions.list().length,
         active_requests: chat.active().length,
@@ -197,6 +217,8 @@ async function main(ctx: DaemonContext<GatewayConfig>): Promise<void> {
     }
     pruneAll()
     const prune = setInterval(pruneAll, PRUNE_EVERY_MS)
+    const wedgeLoop = setInterval(() => void wedge.check().catch((error: unknown) => diagnostics.record({level: 'error', kind: 'wedge', message: `wedge check failed: ${(error as Error).message}`})), config.wedgeCheckSecs * 1000)
+    wedgeLoop.unref()
     // A busy stream also prunes by count between the timer's rounds.
     let emitted = 0
     const unsubscribePrune = events.subscribe(() => {
@@ -217,6 +239,7 @@ async function main(ctx: DaemonContext<GatewayConfig>): Promise<void> {
       if (!ctx.signal.aborted) await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), {once: true}))
     } finally {
       clearInterval(prune)
+      clearInterval(wedgeLoop)
       unsubscribePrune()
       extensionStop.abort()
       drain.abort()

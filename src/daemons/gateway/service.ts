@@ -10,7 +10,7 @@ import {checkBaseUrl, type CredentialStore} from './credentials.js'
 import {testCredential} from './credential-test.js'
 import type {Diagnostics} from './diagnostics.js'
 import type {EventBus} from './events.js'
-import type {LivenessTracker} from './liveness.js'
+import type {WedgeMonitor} from './wedge.js'
 import type {RequestStore} from './request-store.js'
 import type {RuntimeDriver, RuntimeName} from './runtime/types.js'
 
@@ -26,11 +26,13 @@ export interface GatewayServiceDeps {
   chat: ChatEngine
   requests: RequestStore
   events: EventBus
-  liveness: LivenessTracker
+  wedge: WedgeMonitor
   diagnostics: Diagnostics
   drivers: Partial<Record<RuntimeName, RuntimeDriver>>
   ledger: Ledger
   newId: (prefix: string) => string
+  /** null when `osmoda mcp --check` reaches agentd, else why not. */
+  checkToolPlane: () => Promise<string | null>
 }
 
 /** The gateway's route logic for config, credentials, requests and agents (routes.ts binds it). */
@@ -42,6 +44,9 @@ export function createGatewayService(deps: GatewayServiceDeps) {
     deps.ledger.append({type: 'config.agents_changed', actor: ctx.actor, payload: {sha256: agents.sha256()}})
     deps.events.emit({category: 'state', type: 'state.changed', data: {agents_sha256: agents.sha256()}})
   }
+  // The last probe error of an agent, as recorded by probeAgent (the monitor keeps only a status).
+  const probeErrors = new Map<string, string>()
+  const lastError = (agentId: string) => probeErrors.get(agentId) ?? 'unknown error'
   const probeDriver = async (name: RuntimeName) => {
     const driver = deps.drivers[name]
     if (!driver) return {available: false, version: null as string | null, error: `no ${name} driver in this build`}
@@ -138,46 +143,30 @@ export function createGatewayService(deps: GatewayServiceDeps) {
       return deps.requests.get(input.request_id) as Out<'requestStop'>
     },
     agentsList(): Out<'agentsList'> {
-      const active = deps.chat.active()
       return {
-        agents: agents.get().agents.map((agent) => {
-          const live = deps.liveness.view(agent.id)
-          const ids = active.filter((a) => a.agentId === agent.id)
-          const frameMs = deps.liveness.lastFrameMs(agent.id)
-          const fresh = frameMs !== null && Date.now() - frameMs < 300_000
-          return {
-            id: agent.id,
-            enabled: agent.enabled,
-            runtime: agent.runtime,
-            model: agent.model,
-            has_credential: credentials.secretFor(agent.credential_id) !== null,
-            chat_responsive: fresh ? true : ids.some((a) => Date.now() - a.startedAt > 300_000) ? false : null,
-            active_request_ids: ids.map((a) => a.requestId),
-            ...live,
-          }
-        }),
+        agents: agents.get().agents.map((agent) => ({
+          id: agent.id,
+          enabled: agent.enabled,
+          runtime: agent.runtime,
+          model: agent.model,
+          has_credential: credentials.secretFor(agent.credential_id) !== null,
+          ...deps.wedge.liveness(agent.id),
+        })),
       }
     },
-    async agentRestart(input: In<'agentRestart'>, ctx: Ctx): Promise<Out<'agentRestart'>> {
+    agentRestart(input: In<'agentRestart'>, ctx: Ctx): Out<'agentRestart'> {
       const agent = agents.get().agents.find((a) => a.id === input.agent_id)
       if (!agent) throw new NotFoundError(`no agent ${input.agent_id}`)
       const requestId = deps.newId('req')
       deps.requests.create({request_id: requestId, action: 'agent_restart', agent_id: agent.id, session_id: null, channel: null})
       deps.events.emit({category: 'request', type: 'request.accepted', agent_id: agent.id, request_id: requestId, data: {action: 'agent_restart', actor: ctx.actor}})
-      void (async () => {
-        for (const active of deps.chat.active().filter((a) => a.agentId === agent.id)) await deps.chat.stop(active.requestId, ctx.actor).catch(() => {})
-        deps.liveness.set(agent.id, {auto_restart_status: 'restarting'})
-        const probe = await probeDriver(agent.runtime)
-        const ok = probe.available && credentials.secretFor(agent.credential_id) !== null
-        const wasWedged = deps.liveness.view(agent.id).agent_wedged
-        deps.liveness.set(agent.id, ok ? {auto_restart_status: 'ready', agent_wedged: false, auto_restart_attempts: 0, alive_via: 'restart'} : {auto_restart_status: 'failed'})
-        deps.ledger.append({type: 'agent.restart_attempted', actor: ctx.actor, payload: {agent_id: agent.id, attempt: 0, status: ok ? 'ready' : 'failed'}})
-        deps.events.emit({category: 'agent', type: 'agent.restart_attempted', agent_id: agent.id, request_id: requestId, data: {agent_id: agent.id, attempt: 0, status: ok ? 'ready' : 'failed'}})
-        if (ok && wasWedged) deps.events.emit({category: 'agent', type: 'agent.healed', agent_id: agent.id, data: {agent_id: agent.id, alive_via: 'restart'}})
-        const failure = ok ? null : {code: 'PROBE_FAILED', message: 'error' in probe && probe.error ? probe.error : probe.available ? 'no usable credential' : `${agent.runtime} is not available`}
-        deps.requests.update(requestId, ok ? {status: 'completed', result: {reply_chars: 0, tools_used: 0, duration_ms: 0}} : {status: 'failed', failure})
+      const started = Date.now()
+      void deps.wedge.restart(agent.id).then((status) => {
+        const ok = status === 'ready'
+        const failure = ok ? null : {code: status === 'timeout' ? 'PROBE_TIMEOUT' : 'PROBE_FAILED', message: deps.wedge.liveness(agent.id).auto_restart_status === 'restarting' ? 'a restart is already running' : `restart ${status}: ${lastError(agent.id)}`}
+        deps.requests.update(requestId, ok ? {status: 'completed', result: {reply_chars: 0, tools_used: 0, duration_ms: Date.now() - started}} : {status: 'failed', failure})
         deps.events.emit({category: 'request', type: ok ? 'request.completed' : 'request.failed', agent_id: agent.id, request_id: requestId, data: ok ? {action: 'agent_restart'} : {action: 'agent_restart', failure}})
-      })()
+      })
       return {request_id: requestId}
     },
     heartbeat(input: In<'agentHeartbeat'>): Out<'agentHeartbeat'> {
@@ -185,6 +174,22 @@ export function createGatewayService(deps: GatewayServiceDeps) {
       return {ok: true}
     },
     probeDriver,
+    /** The recovery probe: the driver binary answers, a credential exists, `osmoda mcp --check` reaches agentd. */
+    async probeAgent(agentId: string): Promise<{ok: boolean; error?: string}> {
+      const agent = agents.get().agents.find((a) => a.id === agentId)
+      const fail = (error: string) => {
+        probeErrors.set(agentId, error)
+        return {ok: false, error}
+      }
+      if (!agent) return fail(`agent ${agentId} no longer exists`)
+      const driver = await probeDriver(agent.runtime)
+      if (!driver.available) return fail(`${agent.runtime}: ${'error' in driver && driver.error ? driver.error : 'not available'}`)
+      if (!credentials.secretFor(agent.credential_id)) return fail('no usable credential')
+      const tools = await deps.checkToolPlane()
+      if (tools) return fail(tools)
+      probeErrors.delete(agentId)
+      return {ok: true}
+    },
   }
 }
 
