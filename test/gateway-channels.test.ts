@@ -2,6 +2,7 @@ import {chmodSync, mkdirSync, writeFileSync} from 'node:fs'
 import {createHmac} from 'node:crypto'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {openLedger} from '../src/lib/ledger/ledger.js'
 import {ROOT, testEnv, type DaemonProcess, type TestEnv} from './helpers/env.js'
 import {startFakeProviders, type FakeProviders} from './helpers/fake-chat-providers.js'
 import {gatewayPort, op, tcpRequest} from './helpers/gateway-kit.js'
@@ -21,6 +22,7 @@ let env: TestEnv
 let gateway: DaemonProcess
 let port: number
 let providers: FakeProviders
+let scenarioFile: string
 
 const telegram = (updateId: number, fromId: number, text: string, secret: string | null = WEBHOOK_SECRET) =>
   tcpRequest(port, 'POST', '/telegram/webhook', {
@@ -42,8 +44,10 @@ beforeAll(async () => {
     writeFileSync(join(secrets, name), value, {mode: 0o600})
     return join(secrets, name)
   }
+  scenarioFile = join(env.base, 'scenario')
+  writeFileSync(scenarioFile, 'normal')
   const wrapper = join(env.base, 'claude-wrapper')
-  writeFileSync(wrapper, `#!/bin/sh\nSCRIPTED_RUNTIME=normal exec ${process.execPath} ${FIXTURE} "$@"\n`)
+  writeFileSync(wrapper, `#!/bin/sh\nSCRIPTED_RUNTIME="$(cat ${scenarioFile})" exec ${process.execPath} ${FIXTURE} "$@"\n`)
   chmodSync(wrapper, 0o755)
   const channels = {
     telegram: {enable: true, mode: 'webhook', botTokenFile: file('bot', BOT_TOKEN), webhookSecretFile: file('hook', WEBHOOK_SECRET), apiBaseUrl: providers.baseUrl, allowedUserIds: [7001], operatorUserIds: []},
@@ -120,5 +124,33 @@ describe('channels on the running gateway', () => {
     const requests = (await op(env, 'GET', '/requests?agent_id=mobile')).body.requests
     expect(new Set(requests.map((r: any) => r.session_id)).size).toBe(1)
     expect(requests.map((r: any) => r.channel).sort()).toEqual(['telegram', 'whatsapp'])
+  })
+
+  it('/status and /stop on Telegram see and stop a turn started over the API in the same conversation', async () => {
+    // Given a turn of the mobile agent that hangs after its first message, started with POST /chat
+    writeFileSync(scenarioFile, 'hang-after-first')
+    const started = await op(env, 'POST', '/chat', {text: 'long job', agent_id: 'mobile'})
+    expect(started.status).toBe(202)
+    await expect.poll(async () => (await op(env, 'GET', `/requests/${started.body.request_id}`)).body.status, {timeout: 10_000}).toBe('in_progress')
+    const sentBefore = providers.sent('sendMessage').length
+    // When the Telegram user asks for the status, then stops it
+    await telegram(20, 7001, '/status')
+    await providers.waitFor(() => providers.sent('sendMessage').length === sentBefore + 1)
+    expect(providers.sent('sendMessage').at(-1)!.body.text).toContain(`working (${started.body.request_id})`)
+    await telegram(21, 7001, '/stop')
+    await providers.waitFor(() => providers.sent('sendMessage').length === sentBefore + 2, 10_000)
+    expect(providers.sent('sendMessage').at(-1)!.body.text).toBe('Stopped.')
+    // Then the API turn ended as stopped, and the command is in the ledger
+    expect((await op(env, 'GET', `/requests/${started.body.request_id}`)).body).toMatchObject({status: 'failed', failure: {code: 'STOPPED'}})
+    const ledger = openLedger(env.paths.ledgerDb, {readonly: true})
+    try {
+      const commands = ledger.query({type: 'chat.command', limit: 10, order: 'asc'}).map((e) => [e.actor, e.payload])
+      expect(commands).toEqual([['gateway', {command: 'stop', channel: 'telegram', outcome: 'ok'}]])
+      const rejected = ledger.query({type: 'channel.sender_rejected', limit: 10, order: 'asc'})
+      expect(rejected.map((e) => e.payload)).toEqual([{channel: 'telegram', sender_sha256: expect.stringMatching(/^[0-9a-f]{64}$/), rejected_count: 1}])
+    } finally {
+      ledger.close()
+    }
+    writeFileSync(scenarioFile, 'normal')
   })
 })
