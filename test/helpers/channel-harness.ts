@@ -1,5 +1,5 @@
 import {mkdtempSync, rmSync, writeFileSync, mkdirSync} from 'node:fs'
-import {createServer, type Server} from 'node:http'
+import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -8,8 +8,10 @@ import {silentLogger} from '../../src/lib/log.js'
 import type {AppendInput} from '../../src/lib/ledger/ledger.js'
 import {ChannelsConfig} from '../../src/daemons/gateway/channels/config.js'
 import type {SafetyCalls} from '../../src/daemons/gateway/channels/commands.js'
-import {createChannels, serveChannelRoute} from '../../src/daemons/gateway/channels/service.js'
+import {createChannels, type ChannelRoute} from '../../src/daemons/gateway/channels/service.js'
+import {OsmodaError, toOsmodaError} from '../../src/lib/errors.js'
 import {CHANNELS_MIGRATION, createChannelStore} from '../../src/daemons/gateway/channels/store.js'
+import {WEBHOOK_MAX_BODY} from '../../src/daemons/gateway/channels/webhook-http.js'
 import {createFakeDispatcher, type ReplyScript} from './fake-dispatcher.js'
 import {startFakeProviders} from './fake-chat-providers.js'
 
@@ -88,7 +90,7 @@ export async function startChannelHarness(options: {config?: Record<string, unkn
       res.writeHead(404).end()
       return
     }
-    void serveChannelRoute(route, req, res, silentLogger)
+    void serveRoute(route, req, res)
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
@@ -140,4 +142,37 @@ export function whatsappPayload(messageId: string, from: string, text: string, p
       },
     ],
   }
+}
+
+/**
+ * Mounts a channel route on a plain HTTP server the way the gateway's extension front does: at
+ * most WEBHOOK_MAX_BODY bytes of raw body (else 413), the handler's answer, failures as the §1.5
+ * envelope.
+ */
+async function serveRoute(route: ChannelRoute, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  let status: number
+  let body: string
+  let type = 'application/json'
+  try {
+    const chunks: Buffer[] = []
+    let size = 0
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length
+      if (size > WEBHOOK_MAX_BODY) throw new OsmodaError('PAYLOAD_TOO_LARGE', `webhook body is over the ${WEBHOOK_MAX_BODY}-byte limit`)
+      chunks.push(chunk)
+    }
+    const answer = route.handle({method: req.method ?? 'GET', headers: req.headers, query: new URL(req.url ?? '/', 'http://x').searchParams, body: Buffer.concat(chunks)})
+    status = answer.status
+    if ('text' in answer) {
+      body = answer.text
+      type = 'text/plain; charset=utf-8'
+    } else body = JSON.stringify(answer.json)
+  } catch (error) {
+    req.resume()
+    const failure = toOsmodaError(error)
+    status = failure.httpStatus
+    body = JSON.stringify(failure.toEnvelope())
+  }
+  res.writeHead(status, {'content-type': type, 'content-length': Buffer.byteLength(body)})
+  res.end(body)
 }

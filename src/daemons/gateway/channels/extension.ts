@@ -11,7 +11,7 @@ import type {SafetyCalls} from './commands.js'
 import {createGatewayDispatcher} from './gateway-dispatcher.js'
 import {createChannels} from './service.js'
 import {createChannelStore} from './store.js'
-import type {WebhookResponse} from './webhook-http.js'
+import {WEBHOOK_MAX_BODY, type WebhookResponse} from './webhook-http.js'
 
 /** The package's own skills (`skills/` at the repository root, beside src/ and dist/). */
 const PACKAGE_SKILLS = fileURLToPath(new URL('../../../../skills/', import.meta.url))
@@ -76,6 +76,7 @@ export const channelsExtension: ExtensionFactory = (services) => {
     method: route.method,
     path: route.path,
     auth: 'webhook',
+    maxBodyBytes: WEBHOOK_MAX_BODY,
     handle: (req, rawBody, ctx) => toExtensionResponse(route.handle({method: req.method ?? route.method, headers: req.headers, query: ctx.query, body: rawBody})),
   }))
   return {

@@ -1,6 +1,5 @@
 import {readFileSync} from 'node:fs'
-import type {IncomingMessage, ServerResponse} from 'node:http'
-import {OsmodaError, toOsmodaError} from '../../../lib/errors.js'
+import {OsmodaError} from '../../../lib/errors.js'
 import type {Ledger} from '../../../lib/ledger/ledger.js'
 import type {Logger} from '../../../lib/log.js'
 import type {SafetyCalls} from './commands.js'
@@ -11,7 +10,7 @@ import {createChannelRelay, type ChannelOutbox} from './relay.js'
 import type {ChannelStore} from './store.js'
 import {createTelegramApi} from './telegram-api.js'
 import {createTelegramChannel, type TelegramChannel} from './telegram.js'
-import {readRawBody, type WebhookRequest, type WebhookResponse} from './webhook-http.js'
+import type {WebhookRequest, WebhookResponse} from './webhook-http.js'
 import {createWhatsappChannel, type WhatsappChannel} from './whatsapp.js'
 
 /** A public route a channel serves; it authenticates with the provider's own secret. */
@@ -112,33 +111,6 @@ export function createChannels(options: ChannelsOptions): Channels {
       await Promise.all([telegram?.idle(), whatsapp?.idle()])
     },
   }
-}
-
-/**
- * Serves one channel route on a raw HTTP request: reads at most 1 MiB, runs the handler, answers
- * JSON (or the plain-text WhatsApp challenge) and maps failures to the §1.5 envelope.
- */
-export async function serveChannelRoute(route: ChannelRoute, req: IncomingMessage, res: ServerResponse, log: Logger): Promise<void> {
-  let answer: WebhookResponse
-  try {
-    const url = new URL(req.url ?? '/', 'http://osmoda')
-    const body = req.method === 'GET' ? Buffer.alloc(0) : await readRawBody(req)
-    answer = route.handle({method: req.method ?? 'GET', headers: req.headers, query: url.searchParams, body})
-  } catch (error) {
-    req.resume()
-    const failure = toOsmodaError(error)
-    if (failure.code === 'INTERNAL') log.error('channel webhook failed', {path: route.path, error})
-    else if (failure.code === 'UNAUTHENTICATED') log.warn('channel webhook refused', {path: route.path, reason: failure.message})
-    answer = {status: failure.httpStatus, json: failure.code === 'INTERNAL' ? {error: {code: 'INTERNAL', message: 'internal error'}} : failure.toEnvelope()}
-  }
-  if ('text' in answer) {
-    res.writeHead(answer.status, {'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(answer.text)})
-    res.end(answer.text)
-    return
-  }
-  const text = JSON.stringify(answer.json)
-  res.writeHead(answer.status, {'content-type': 'application/json', 'content-length': Buffer.byteLength(text)})
-  res.end(text)
 }
 
 function readSecret(file: string | undefined, option: string, log: Logger): string | null {

@@ -1,5 +1,5 @@
 import {createHash, timingSafeEqual} from 'node:crypto'
-import type {IncomingHttpHeaders, IncomingMessage} from 'node:http'
+import type {IncomingHttpHeaders} from 'node:http'
 import {OsmodaError} from '../../../lib/errors.js'
 
 /** Webhook bodies are at most 1 MiB (SPEC §2.10). */
@@ -15,20 +15,6 @@ export interface WebhookRequest {
 
 /** A webhook answer: JSON unless `text` is set (the WhatsApp challenge is echoed as plain text). */
 export type WebhookResponse = {status: number; json: unknown} | {status: number; text: string}
-
-/** Reads a request body as raw bytes, refusing more than `limit` with 413 PAYLOAD_TOO_LARGE. */
-export async function readRawBody(req: IncomingMessage, limit = WEBHOOK_MAX_BODY): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? 0)
-  if (declared > limit) throw tooLarge(limit)
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length
-    if (size > limit) throw tooLarge(limit)
-    chunks.push(chunk)
-  }
-  return Buffer.concat(chunks)
-}
 
 /**
  * Constant-time string equality. Both sides are hashed first so neither the content nor the
@@ -58,8 +44,4 @@ export function parseWebhookJson(body: Buffer): unknown {
 export function headerOf(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name]
   return Array.isArray(value) ? value[0] : value
-}
-
-function tooLarge(limit: number): OsmodaError {
-  return new OsmodaError('PAYLOAD_TOO_LARGE', `webhook body is over the ${limit}-byte limit`, {details: {limit_bytes: limit}})
 }
