@@ -2,6 +2,7 @@
 // The gateway's chat page: no framework, no build step. It talks to the same API as the CLI:
 // GET /config/agents, GET /config/drivers, PATCH /config/agents/{id}, GET /chat-history and
 // WS /chat (subprotocols osmoda.v1 + osmoda.bearer.<token>, since browsers cannot set headers).
+import {addAgent, addDivider, addError, addEvent, addNotice, addTool, addUser, scrollDown} from './chat-log.js'
 import {renderMarkdown} from './markdown.js'
 
 const TOKEN_KEY = 'osmoda.operatorToken'
@@ -118,62 +119,6 @@ async function patchAgent(change) {
     addError(error.code, error.message)
     renderSelectors()
   }
-}
-
-// ---- the log -----------------------------------------------------------------------------------
-
-function scrollDown() {
-  const log = $('log')
-  log.scrollTop = log.scrollHeight
-}
-
-function bubble(kind, {text, html} = {}) {
-  const el = document.createElement('div')
-  el.className = `bubble ${kind}`
-  if (html !== undefined) el.innerHTML = html
-  else if (text !== undefined) el.textContent = text
-  $('log').append(el)
-  scrollDown()
-  return el
-}
-
-const addUser = (text) => bubble('user', {text})
-const addAgent = (text) => bubble('agent', {html: renderMarkdown(text)})
-const addNotice = (text) => bubble('notice', {text})
-const addError = (code, message) => bubble('error', {text: `${code}: ${message}`})
-
-function addTool(tool, target, ok) {
-  const el = bubble('tool')
-  const name = document.createElement('span')
-  name.className = 'tool-name'
-  name.textContent = tool
-  el.append(name)
-  if (target) {
-    const where = document.createElement('span')
-    where.className = 'tool-target'
-    where.textContent = target
-    el.append(where)
-  }
-  if (ok !== undefined && ok !== null) el.dataset.ok = String(ok)
-  return el
-}
-
-function addDivider(label) {
-  const el = document.createElement('div')
-  el.className = 'divider'
-  el.textContent = label
-  $('log').append(el)
-  scrollDown()
-}
-
-// Turn start, end and failure already show as bubbles; progress and heartbeats are noise here.
-const QUIET_EVENTS = new Set(['request.accepted', 'request.progress', 'request.completed', 'request.failed', 'heartbeat.received'])
-
-function addEvent(event) {
-  if (!event || QUIET_EVENTS.has(event.type)) return
-  const who = event.agent_id ? ` · ${event.agent_id}` : ''
-  const data = event.data && typeof event.data === 'object' ? Object.entries(event.data).filter(([, v]) => typeof v !== 'object').slice(0, 4).map(([k, v]) => `${k}=${v}`).join(' ') : ''
-  bubble('event', {text: `${event.type}${who}${data ? ` · ${data}` : ''}`})
 }
 
 async function loadHistory() {

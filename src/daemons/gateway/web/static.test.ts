@@ -26,7 +26,7 @@ describe('the web UI files', () => {
       expect(page.headers.get('content-security-policy')).toContain("script-src 'self'")
       const html = await page.text()
       expect(html).toContain('<script type="module" src="/web/app.js">')
-      for (const path of ['/web/app.js', '/web/markdown.js', '/web/style.css']) {
+      for (const path of ['/web/app.js', '/web/chat-log.js', '/web/markdown.js', '/web/style.css']) {
         const res = await fetch(`${s.url}${path}`)
         expect(res.status, path).toBe(200)
         expect(res.headers.get('x-content-type-options')).toBe('nosniff')

@@ -7,6 +7,7 @@ import {fileURLToPath} from 'node:url'
 export const WEB_ASSETS: Readonly<Record<string, {file: string; type: string}>> = {
   '/': {file: 'index.html', type: 'text/html; charset=utf-8'},
   '/web/app.js': {file: 'app.js', type: 'text/javascript; charset=utf-8'},
+  '/web/chat-log.js': {file: 'chat-log.js', type: 'text/javascript; charset=utf-8'},
   '/web/markdown.js': {file: 'markdown.js', type: 'text/javascript; charset=utf-8'},
   '/web/style.css': {file: 'style.css', type: 'text/css; charset=utf-8'},
 }
