@@ -7,6 +7,7 @@ import {benchMemory} from './memory.js'
 import {benchSwitch} from './switch.js'
 import {results} from './lib.js'
 import {benchRoutines} from './routines.js'
+import {benchGateway} from './gateway.js'
 
 await benchLedger()
 await benchDaemon()
@@ -14,6 +15,7 @@ await benchBackup()
 await benchMemory()
 await benchSwitch()
 await benchRoutines()
+await benchGateway()
 const dir = new URL('./results/', import.meta.url)
 mkdirSync(dir, {recursive: true})
 writeFileSync(new URL(`bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`, dir), `${JSON.stringify(results, null, 2)}\n`)

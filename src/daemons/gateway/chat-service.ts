@@ -37,7 +37,7 @@ export interface SessionsPort {
 
 /** Per-agent liveness (wedge detection owns it): frames, heartbeats and whether chats may start. */
 export interface LivenessPort {
-  noteFrame(agentId: string): void
+  noteFrame(agentId: string, requestId: string): void
   noteHeartbeat(agentId: string): void
   requestStarted(agentId: string, requestId: string, sessionId: string): void
   requestFinished(agentId: string, requestId: string, outcome: 'completed' | 'failed'): void
@@ -168,7 +168,7 @@ export function createChatEngine(deps: ChatDeps): ChatEngine {
       frames++
       active.lastActivityAt = clock()
       // Frames that follow our own stop (the run's closing error) say nothing about liveness.
-      if (!active.stopping) deps.liveness.noteFrame(active.agentId)
+      if (!active.stopping) deps.liveness.noteFrame(active.agentId, active.requestId)
       switch (frame.type) {
         case 'text':
           phase = 'streaming'
@@ -278,6 +278,8 @@ export function createChatEngine(deps: ChatDeps): ChatEngine {
               credential: {provider: credential.provider, type: credential.type, secret: credential.secret, base_url: credential.base_url},
               mcpConfigPath: mcp.path,
               runAs: deps.paths.mode === 'production' ? config.runtimes.runAs : null,
+              memoryMax: agent.memory_max ?? config.runtimes.runMemoryMax,
+              tasksMax: config.runtimes.runTasksMax,
             },
             {chatWatchdogMs: config.chatWatchdogMs, firstSignalTimeoutMs: config.firstSignalTimeoutMs, chatHardCapMs: config.chatHardCapMs},
           )

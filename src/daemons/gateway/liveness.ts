@@ -8,7 +8,7 @@ import type {WedgeEvent, WedgeMonitor} from './wedge.js'
 /** The chat engine's liveness port over the WedgeMonitor: signals in, refusals out. */
 export function livenessFromMonitor(monitor: WedgeMonitor): LivenessPort {
   return {
-    noteFrame: (agentId) => monitor.noteFrame(agentId),
+    noteFrame: (agentId, requestId) => monitor.noteFrame(agentId, requestId),
     noteHeartbeat: (agentId) => monitor.noteHeartbeat(agentId),
     requestStarted: (agentId, requestId, sessionId) => monitor.requestStarted(agentId, requestId, sessionId),
     requestFinished: (agentId, requestId, outcome) => monitor.requestFinished(agentId, requestId, outcome),

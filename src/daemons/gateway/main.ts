@@ -1,3 +1,4 @@
+import {setMaxListeners} from 'node:events'
 import {existsSync, mkdirSync, readFileSync, unlinkSync} from 'node:fs'
 import {join} from 'node:path'
 import type {z} from 'zod'
@@ -29,8 +30,7 @@ import {gatewayHandlers} from './routes.js'
 import type {RuntimeDriver, RuntimeName} from './runtime/types.js'
 import {createGatewayService} from './service.js'
 import {SessionStore} from './sessions.js'
-import {createClaudeCodeDriver} from './runtime/claude-code.js'
-import {createOpenclawDriver} from './runtime/openclaw.js'
+import {createRuntimeDrivers} from './runtime/drivers.js'
 import {openGatewayDb} from './store.js'
 import {createChatSockets} from './ws-chat.js'
 
@@ -75,6 +75,8 @@ async function main(ctx: DaemonContext<GatewayConfig>): Promise<void> {
   const newId = createIdGenerator()
   const db = openGatewayDb(ctx.paths)
   const drain = new AbortController()
+  // Every open SSE stream listens for the drain.
+  setMaxListeners(0, drain.signal)
   try {
     const events = createEventBus(db)
     const diagnostics = createDiagnostics(db, ctx.log.child({component: 'diagnostics'}))
@@ -109,7 +111,7 @@ async function main(ctx: DaemonContext<GatewayConfig>): Promise<void> {
       onWriteError: (error) => diagnostics.record({level: 'error', kind: 'sessions', message: `sessions.json not written: ${error.message}`}),
     })
     if (sessions.loadProblem) diagnostics.record({level: 'error', kind: 'sessions', message: sessions.loadProblem.message, data: {moved_to: sessions.loadProblem.moved_to}})
-    const drivers: Partial<Record<RuntimeName, RuntimeDriver>> = {'claude-code': createClaudeCodeDriver({binary: config.runtimes.claudeCodePath}), openclaw: createOpenclawDriver({binary: config.runtimes.openclawPath})}
+    const drivers: Partial<Record<RuntimeName, RuntimeDriver>> = Object.fromEntries(createRuntimeDrivers(config.runtimes))
     // The monitor's hooks reach the chat engine and the service, built just below.
     const wedge: WedgeMonitor = new WedgeMonitor({
       config: {wedgeAfterMs: config.wedgeAfterMs, autoRestart: config.autoRestart},

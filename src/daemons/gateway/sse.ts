@@ -69,10 +69,23 @@ export function serveEvents(res: ServerResponse, bus: EventBus, query: EventsQue
     const queued: StreamEvent[] = []
     let last = query.cursor ?? bus.bounds().newest
     let finished = false
+    // Frames of one burst go out in one write (one syscall per subscriber, not per event).
+    let pending = ''
+    let flushing = false
+    const flush = () => {
+      flushing = false
+      if (finished || !pending) return
+      res.write(pending)
+      pending = ''
+      if (res.writableLength > MAX_BUFFERED_BYTES) finish()
+    }
     const write = (text: string) => {
       if (finished) return
-      res.write(text)
-      if (res.writableLength > MAX_BUFFERED_BYTES) finish()
+      pending += text
+      if (!flushing) {
+        flushing = true
+        setImmediate(flush)
+      }
     }
     const deliver = (event: StreamEvent) => {
       if (event.seq <= last) return
@@ -92,7 +105,8 @@ export function serveEvents(res: ServerResponse, bus: EventBus, query: EventsQue
       clearInterval(keepalive)
       clearTimeout(cap)
       options.signal.removeEventListener('abort', onAbort)
-      res.end()
+      res.end(pending || undefined)
+      pending = ''
       resolve()
     }
 

@@ -143,6 +143,30 @@ describe('WedgeMonitor', () => {
     expect(monitor.isWedged('osmoda')).toBe(false)
   })
 
+  it('frames a stopped request still flushes do not heal the agent', async () => {
+    // Given a wedge whose stop makes the run flush its pending message
+    let monitorRef: WedgeMonitor | null = null
+    const clock = fakeClock()
+    const events: WedgeEvent[] = []
+    const monitor = new WedgeMonitor({
+      config: CONFIG,
+      clock,
+      emit: (e) => events.push(e),
+      hooks: {
+        stopRequest: async (agentId, requestId) => monitorRef?.noteFrame(agentId, requestId),
+        quarantineSession: () => {},
+        probe: async () => ({ok: false, error: 'down'}),
+      },
+    })
+    monitorRef = monitor
+    monitor.requestStarted('osmoda', 'req_1', 'ses_1')
+    await clock.advance(6 * MIN)
+    await monitor.check()
+    // Then the agent stays wedged
+    expect(monitor.isWedged('osmoda')).toBe(true)
+    expect(events.some((e) => e.type === 'agent.healed')).toBe(false)
+  })
+
   it('a probe that does not answer within probeTimeoutSecs is a timeout', async () => {
     const {clock, monitor, attempts} = setup(() => new Promise(() => {}))
     monitor.requestStarted('osmoda', 'req_1', 'ses_1')

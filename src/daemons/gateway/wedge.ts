@@ -101,8 +101,13 @@ export class WedgeMonitor {
     if (agent.active.size === 0 && agent.wedged) this.setWedged(agentId, agent, false)
   }
 
-  noteFrame(agentId: string): void {
+  /**
+   * A runtime frame arrived. With `requestId`, frames of a request that is no longer active (the
+   * message a stopped run flushes on its way out) are not liveness and are ignored.
+   */
+  noteFrame(agentId: string, requestId?: string): void {
     const agent = this.agent(agentId)
+    if (requestId !== undefined && !agent.active.has(requestId)) return
     agent.lastFrameAt = this.clock.now()
     this.heal(agentId, agent, 'agent_frame')
     this.updateResponsive(agentId, agent)
@@ -187,9 +192,10 @@ export class WedgeMonitor {
     const attempt = kind === 'auto' ? agent.attempts : agent.attempts + 1
     try {
       for (const [requestId, request] of [...agent.active]) {
+        // Inactive first: what the stopped run still emits must not count as the agent healing.
+        agent.active.delete(requestId)
         hooks.quarantineSession(agentId, request.sessionId)
         await hooks.stopRequest(agentId, requestId).catch(() => {})
-        agent.active.delete(requestId)
       }
       const timeoutMs = config.autoRestart.probeTimeoutSecs * 1000
       const outcome = await Promise.race([

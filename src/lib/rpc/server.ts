@@ -1,3 +1,4 @@
+import {setMaxListeners} from 'node:events'
 import {chmodSync, mkdirSync, unlinkSync} from 'node:fs'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import {connect, type AddressInfo, type Socket} from 'node:net'
@@ -90,6 +91,8 @@ export function createRpcServer<A extends Api>(options: RpcServerOptions<A>): Rp
   const routes = compile(options.api)
   const handlers = options.handlers as Record<string, Handler<AnyRoute>>
   const draining = new AbortController()
+  // Each in-flight request listens for the drain; many concurrent ones are normal.
+  setMaxListeners(0, draining.signal)
   const inflight = new Set<Promise<void>>()
   let socketPath: string | null = null
 

@@ -1,7 +1,8 @@
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {chmodSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {requireTool} from '../../../../test/helpers/system-tool.js'
 import {CLAUDE_DISALLOWED_TOOLS, createClaudeCodeDriver} from './claude-code.js'
 import type {Frame, Run, RunLimits, RunOptions} from './types.js'
 
@@ -124,6 +125,11 @@ describe('claude-code driver', () => {
     expect(groupAlive(pids.pgid)).toBe(false)
   }, 15_000)
 
+  it('before the first signal only the first-signal cap applies, even when the watchdog is shorter', async () => {
+    const frames = await collect(driver.startRun(options('hang'), {chatWatchdogMs: 100, firstSignalTimeoutMs: 600, chatHardCapMs: 60_000}))
+    expect(frames).toEqual([expect.objectContaining({type: 'error', code: 'FIRST_SIGNAL_TIMEOUT'})])
+  })
+
   it('stops a run that never says anything with FIRST_SIGNAL_TIMEOUT', async () => {
     const started = Date.now()
     const frames = await collect(driver.startRun(options('hang'), {chatWatchdogMs: 30_000, firstSignalTimeoutMs: 300, chatHardCapMs: 60_000}))
@@ -147,7 +153,7 @@ describe('claude-code driver', () => {
 
   it('keeps a slow but talking run alive past the watchdog period', async () => {
     const frames = await collect(
-      driver.startRun(options('slow', {env: {SCRIPTED_RUNTIME: 'slow', SCRIPTED_SLOW_MS: '150', SCRIPTED_SLOW_COUNT: '6'}}), {chatWatchdogMs: 500, firstSignalTimeoutMs: 500, chatHardCapMs: 60_000}),
+      driver.startRun(options('slow', {env: {SCRIPTED_RUNTIME: 'slow', SCRIPTED_SLOW_MS: '150', SCRIPTED_SLOW_COUNT: '6'}}), {chatWatchdogMs: 500, firstSignalTimeoutMs: 10_000, chatHardCapMs: 60_000}),
     )
     expect(frames.at(-1)).toEqual({type: 'done', reply: 'tick 1. tick 2. tick 3. tick 4. tick 5. tick 6.'})
     const text = frames.filter((f) => f.type === 'text').map((f) => (f as {delta: string}).delta).join('')
@@ -156,7 +162,7 @@ describe('claude-code driver', () => {
 
   it('ends a talking run at the hard cap', async () => {
     const frames = await collect(
-      driver.startRun(options('slow', {env: {SCRIPTED_RUNTIME: 'slow', SCRIPTED_SLOW_MS: '100', SCRIPTED_SLOW_COUNT: '50'}}), {chatWatchdogMs: 5000, firstSignalTimeoutMs: 5000, chatHardCapMs: 600}),
+      driver.startRun(options('slow', {env: {SCRIPTED_RUNTIME: 'slow', SCRIPTED_SLOW_MS: '100', SCRIPTED_SLOW_COUNT: '100'}}), {chatWatchdogMs: 5000, firstSignalTimeoutMs: 5000, chatHardCapMs: 1500}),
     )
     expect(frames.at(-1)).toMatchObject({type: 'error', code: 'HARD_CAP'})
     expect(frames.filter((f) => f.type === 'text').length).toBeGreaterThan(2)
@@ -202,6 +208,26 @@ describe('claude-code driver', () => {
     expect((await pending).at(-1)).toMatchObject({type: 'error', code: 'STOPPED'})
   }, 15_000)
 
+  it('a run that talked once and then went silent keeps its partial message and ends with CHAT_WATCHDOG', async () => {
+    const frames = await collect(driver.startRun(options('hang-after-first'), {chatWatchdogMs: 300, firstSignalTimeoutMs: 30_000, chatHardCapMs: 60_000}))
+    expect(frames).toEqual([
+      {type: 'session', runtime_session_id: 'sess-scripted-1'},
+      {type: 'text', message_id: 'msg_1', delta: 'Working on it'},
+      {type: 'message', message_id: 'msg_1', text: 'Working on it'},
+      {type: 'error', code: 'CHAT_WATCHDOG', message: expect.stringContaining('300 ms')},
+    ])
+  })
+
+  it('stop() right after start never spawns the runtime', async () => {
+    const run = driver.startRun(options('normal'), RELAXED)
+    const pending = collect(run)
+    await run.stop('supersede')
+    expect(await pending).toEqual([{type: 'error', code: 'SUPERSEDED', message: expect.any(String)}])
+    expect(run.pid).toBeNull()
+    await new Promise((r) => setTimeout(r, 200))
+    expect(() => readFileSync(join(dir, 'record.json'))).toThrow()
+  })
+
   it('a missing binary yields RUNTIME_NOT_FOUND, never a throw', async () => {
     const missing = createClaudeCodeDriver({binary: join(dir, 'no-such-claude')})
     const run = missing.startRun(options('normal'), RELAXED)
@@ -217,6 +243,21 @@ describe('claude-code driver', () => {
     expect(frames).toEqual([{type: 'error', code: 'NO_CREDENTIAL', message: expect.any(String)}])
     const openai = await collect(driver.startRun(options('normal', {credential: {provider: 'openai', type: 'api_key', secret: 'sk-openai-xyz'}}), RELAXED))
     expect(openai[0]).toMatchObject({code: 'NO_CREDENTIAL'})
+  })
+
+  it.skipIf(process.getuid?.() !== 0 || requireTool('setpriv', 'util-linux').skip)('drops to runAs through setpriv when root', async () => {
+    // Given a workspace the unprivileged user may write its record into
+    chmodSync(dir, 0o777)
+    // When the run is started as nobody (present in /etc/passwd here)
+    const frames = await collect(driver.startRun(options('normal', {runAs: 'nobody'}), RELAXED))
+    // Then it completed, and the runtime ran as uid 65534
+    expect(frames.at(-1)).toMatchObject({type: 'done'})
+    expect(JSON.parse(readFileSync(join(dir, 'record.json'), 'utf8')).uid).toBe(65_534)
+  })
+
+  it('keeps the invoking user when runAs does not exist (dev mode)', async () => {
+    await collect(driver.startRun(options('normal', {runAs: 'osmoda-no-such-user'}), RELAXED))
+    expect(JSON.parse(readFileSync(join(dir, 'record.json'), 'utf8')).uid).toBe(process.getuid?.())
   })
 
   it('probes the binary version', async () => {

@@ -1,7 +1,7 @@
 import {OsmodaError} from '../../../lib/errors.js'
 import {runProcess} from '../../../lib/exec/run.js'
 import {createClaudeStreamParser} from './claude-stream.js'
-import {privilegeDropPrefix, resolveRuntimeBinary, runtimeEnv, runtimePath} from './spawn-env.js'
+import {privilegeDropPrefix, scopePrefix, resolveRuntimeBinary, runtimeEnv, runtimePath} from './spawn-env.js'
 import {startSupervisedRun, type SpawnPlan} from './supervised-run.js'
 import type {ProbeResult, RunCredential, RunLimits, RunOptions, RuntimeDriver} from './types.js'
 
@@ -55,7 +55,7 @@ export function createClaudeCodeDriver(options: ClaudeCodeDriverOptions = {}): R
       const prepare = async (): Promise<SpawnPlan> => {
         const env = runtimeEnv(opts.workspaceDir, {...options.env, ...claudeCredentialEnv(opts.credential), ...opts.env})
         const file = await resolveRuntimeBinary(binary, runtimePath(env), 'claude-code')
-        const prefix = await privilegeDropPrefix(opts.runAs)
+        const prefix = [...(await scopePrefix(opts)), ...(await privilegeDropPrefix(opts.runAs))]
         return {argv: [...prefix, file, ...claudeArgs(opts)], env, cwd: opts.cwd ?? opts.workspaceDir, stdin: opts.text}
       }
       return startSupervisedRun(prepare, createClaudeStreamParser(), limits, 'claude-code')

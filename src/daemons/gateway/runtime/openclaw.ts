@@ -8,7 +8,7 @@ import {OsmodaError} from '../../../lib/errors.js'
 import {writeFileAtomic} from '../../../lib/secure-file.js'
 import {probeVersion} from './claude-code.js'
 import {createOpenclawStreamParser} from './openclaw-stream.js'
-import {privilegeDropPrefix, resolveRunUser, resolveRuntimeBinary, runtimeEnv, runtimePath} from './spawn-env.js'
+import {privilegeDropPrefix, scopePrefix, resolveRunUser, resolveRuntimeBinary, runtimeEnv, runtimePath} from './spawn-env.js'
 import {startSupervisedRun, type SpawnPlan} from './supervised-run.js'
 import type {ProbeResult, RunCredential, RunLimits, RunOptions, RuntimeDriver} from './types.js'
 
@@ -85,7 +85,7 @@ export function createOpenclawDriver(options: OpenclawDriverOptions = {}): Runti
         const env = runtimeEnv(opts.workspaceDir, {...options.env, ...openclawCredentialEnv(opts.credential), ...opts.env})
         const credential = opts.credential as RunCredential
         const file = await resolveRuntimeBinary(binary, runtimePath(env), 'openclaw')
-        const prefix = await privilegeDropPrefix(opts.runAs)
+        const prefix = [...(await scopePrefix(opts)), ...(await privilegeDropPrefix(opts.runAs))]
         const owner = resolveRunUser(opts.runAs)
         await writeAuthProfiles(opts.agentId, opts.workspaceDir, credential, owner)
         const configPath = join(dirname(opts.mcpConfigPath), `openclaw-${opts.requestId}.json`)

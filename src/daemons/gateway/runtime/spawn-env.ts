@@ -4,7 +4,7 @@
 import {OsmodaError} from '../../../lib/errors.js'
 import {minimalEnv, DEFAULT_PATH} from '../../../lib/exec/run.js'
 import {which} from '../../../lib/exec/which.js'
-import {resolveSandboxUser} from '../../agentd/sandbox/host-env.js'
+import {resolveSandboxUser, systemdIsPid1} from '../../agentd/sandbox/host-env.js'
 import {setprivPrefix, type SandboxUser} from '../../agentd/sandbox/bwrap-args.js'
 
 /** The absolute path of a runtime binary, or RUNTIME_NOT_FOUND. */
@@ -48,4 +48,18 @@ export function resolveRunUser(runAs: string | null | undefined): SandboxUser | 
   if (!runAs || (process.getuid?.() ?? -1) !== 0) return null
   const resolved = resolveSandboxUser(runAs)
   return resolved.mode === 'configured' ? resolved.user : null
+}
+
+/**
+ * `systemd-run --scope` with MemoryMax/TasksMax when a limit is set and systemd is PID 1 (the scope
+ * execs the runtime in place, so its pid and process group stay ours); none otherwise.
+ */
+export async function scopePrefix(limits: {memoryMax?: string | null; tasksMax?: number | null}, systemd = systemdIsPid1()): Promise<string[]> {
+  const properties: string[] = []
+  if (limits.memoryMax) properties.push('-p', `MemoryMax=${limits.memoryMax}`)
+  if (limits.tasksMax) properties.push('-p', `TasksMax=${limits.tasksMax}`)
+  if (properties.length === 0 || !systemd) return []
+  const systemdRun = await which('systemd-run')
+  if (systemdRun === null) return []
+  return [systemdRun, '--scope', '--quiet', '--collect', ...properties, '--']
 }

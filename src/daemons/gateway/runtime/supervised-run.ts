@@ -233,8 +233,9 @@ class SupervisedRun implements Run {
   private schedule(): void {
     if (this.terminal) return
     this.clearTimer()
-    const deadlines = [this.startedAt + this.limits.chatHardCapMs, this.lastActivityAt + this.limits.chatWatchdogMs]
-    if (!this.signalled) deadlines.push(this.startedAt + this.limits.firstSignalTimeoutMs)
+    // Until the first signal the first-signal cap governs; the watchdog starts with it.
+    const deadlines = [this.startedAt + this.limits.chatHardCapMs]
+    deadlines.push(this.signalled ? this.lastActivityAt + this.limits.chatWatchdogMs : this.startedAt + this.limits.firstSignalTimeoutMs)
     const wait = Math.max(0, Math.min(...deadlines) - Date.now())
     this.timer = setTimeout(() => this.checkCaps(), Math.min(wait, 2 ** 31 - 1))
   }
@@ -246,7 +247,7 @@ class SupervisedRun implements Run {
     let reason: StopReason | null = null
     if (now - this.startedAt >= this.limits.chatHardCapMs) reason = 'hard_cap'
     else if (!this.signalled && now - this.startedAt >= this.limits.firstSignalTimeoutMs) reason = 'first_signal'
-    else if (now - this.lastActivityAt >= this.limits.chatWatchdogMs) reason = 'watchdog'
+    else if (this.signalled && now - this.lastActivityAt >= this.limits.chatWatchdogMs) reason = 'watchdog'
     if (reason === null) return this.schedule()
     void this.stop(reason)
   }

@@ -1,6 +1,15 @@
 /**
  * The contract between the gateway and its agent runtimes (SPEC §2.10 "Drivers", "Runs").
  * A driver turns one chat request into a child process and normalises its output into Frames.
+ *
+ * How the gateway consumes a run: iterate `frames` to the end (it never throws). `text` → WS/SSE
+ * deltas; `message` → one chat-history entry per message id; `tool_use`/`tool_result` → tool
+ * entries and progress; `session` → SessionStore.setRuntimeSessionId; `garbled` → a diagnostics
+ * line; `done` → request completed; `error` → request failed with `code` (FIRST_SIGNAL_TIMEOUT,
+ * CHAT_WATCHDOG, HARD_CAP, STOPPED, SUPERSEDED, GATEWAY_WEDGED, RUNTIME_NOT_FOUND, NO_CREDENTIAL,
+ * RUNTIME_ERROR). When the iteration ends, the runtime's whole process group is gone. Feed each
+ * frame to WedgeMonitor.noteFrame(agentId, requestId) and each heartbeat to both
+ * Run.noteHeartbeat and WedgeMonitor.noteHeartbeat.
  */
 
 export type RuntimeName = 'claude-code' | 'openclaw'
@@ -44,10 +53,13 @@ export interface RunOptions {
   runAs?: string | null
   /** Explicit env additions (after the minimal env and the credential). */
   env?: Record<string, string>
+  /** cgroup limits (agent `memory_max`, `runtimes.runMemoryMax`/`runTasksMax`): a `systemd-run --scope` where systemd is PID 1. */
+  memoryMax?: string | null
+  tasksMax?: number | null
 }
 
 export interface RunLimits {
-  /** No activity (frame, or heartbeat with in-flight tools) for this long → CHAT_WATCHDOG. */
+  /** After the first signal: no activity (a frame, or a heartbeat with in-flight tools) for this long → CHAT_WATCHDOG. */
   chatWatchdogMs: number
   /** No frame and no heartbeat at all within this long after start → FIRST_SIGNAL_TIMEOUT. */
   firstSignalTimeoutMs: number
