@@ -13,6 +13,9 @@ import {createChannels} from './service.js'
 import {createChannelStore} from './store.js'
 import {WEBHOOK_MAX_BODY, type WebhookResponse} from './webhook-http.js'
 
+/** How long shutdown waits for replies that are still being delivered. */
+const SHUTDOWN_REPLY_GRACE_MS = 5000
+
 /** The package's own skills (`skills/` at the repository root, beside src/ and dist/). */
 const PACKAGE_SKILLS = fileURLToPath(new URL('../../../../skills/', import.meta.url))
 
@@ -86,7 +89,8 @@ export const channelsExtension: ExtensionFactory = (services) => {
       try {
         await channels.start(signal)
         if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), {once: true}))
-        await channels.idle()
+        // Replies still in flight get a moment; a provider that does not answer must not hold the shutdown.
+        await Promise.race([channels.idle(), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_REPLY_GRACE_MS).unref())])
       } finally {
         dispatcher.close()
         db.close()
