@@ -2,7 +2,7 @@ import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {ROOT, testEnv, type DaemonProcess, type TestEnv} from './helpers/env.js'
-import {gatewayPort, op, readSse, scriptedRuntime, sseEvents} from './helpers/gateway-kit.js'
+import {gatewayPort, op, readSse, scriptedRuntime, sseEvents, tcpRequest} from './helpers/gateway-kit.js'
 
 // Wedge detection with real runs of the scripted runtime and a real agentd behind the probe's
 // `osmoda mcp --check`; thresholds shrunk through the gateway's config keys.
@@ -61,6 +61,22 @@ describe('wedge detection and recovery', () => {
     await new Promise((r) => setTimeout(r, 400))
     const sessions = JSON.parse(readFileSync(join(env.paths.stateDir, 'gateway', 'sessions.json'), 'utf8'))
     expect(sessions.sessions.find((s: {key: string}) => s.key === 'wedge:silent')).toMatchObject({quarantined: true, runtime_session_id: null})
+  })
+
+  it('relays agentd ledger events (category ledger) and serves the public agent card', async () => {
+    // Given an event written to the ledger by agentd after the gateway started
+    const created = await env.cli(['incident', 'create', '--name', 'disk filling up', '--json'])
+    expect(created.exitCode).toBe(0)
+    // Then it arrives on the gateway stream as a ledger event
+    const sse = await readSse(port, '/events?cursor=0&filter=ledger', {authorization: `Bearer ${env.token('operator')}`}, (t) => sseEvents(t).some((e) => e.type.startsWith('incident.')))
+    const relayed = sseEvents(sse.text).find((e) => e.type.startsWith('incident.'))
+    expect(relayed).toMatchObject({category: 'ledger', data: {ledger_seq: expect.any(Number), actor: expect.stringMatching(/^operator:/)}})
+    // And nothing the gateway wrote itself comes back as a ledger event
+    expect(sseEvents(sse.text).filter((e) => e.type.startsWith('agent.') || e.type.startsWith('credential.'))).toEqual([])
+    // And the card is public
+    const card = await tcpRequest(port, 'GET', '/.well-known/agent-card.json')
+    expect(card.status).toBe(200)
+    expect(card.body).toMatchObject({name: expect.any(String), signatures: expect.any(Array)})
   })
 
   it('completes a manual restart when the probe passes', async () => {

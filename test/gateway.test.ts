@@ -46,6 +46,12 @@ describe('gateway auth', () => {
     {name: 'no token on agents', path: '/agents', headers: {}, want: 401, code: 'UNAUTHENTICATED'},
     {name: 'no token on sessions', path: '/sessions', headers: {}, want: 401, code: 'UNAUTHENTICATED'},
   ] as const
+  it('answers the public agent card with 503 DAEMON_UNAVAILABLE while agentd is down', async () => {
+    const card = await tcpRequest(port, 'GET', '/.well-known/agent-card.json')
+    expect(card.status).toBe(503)
+    expect(card.body.error.code).toBe('DAEMON_UNAVAILABLE')
+  })
+
   it.each(matrix)('refuses $name over TCP and the socket', async (row) => {
     // Given a caller with the row's credentials
     const headers: Record<string, string> = 'role' in row ? {authorization: `Bearer ${env.token(row.role)}`} : {...row.headers}

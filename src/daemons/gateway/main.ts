@@ -20,6 +20,7 @@ import {createEventBus} from './events.js'
 import type {GatewayServices} from './extension.js'
 import {GATEWAY_EXTENSIONS} from './extensions/index.js'
 import {compileExtensions, createFront} from './http.js'
+import {startLedgerRelay} from './ledger-relay.js'
 import {livenessFromMonitor, publishWedgeEvent} from './liveness.js'
 import {osmodaBin} from './run-setup.js'
 import {WedgeMonitor} from './wedge.js'
@@ -233,6 +234,8 @@ async function main(ctx: DaemonContext<GatewayConfig>): Promise<void> {
         .then(() => e.start?.(services, extensionStop.signal))
         .catch((error: unknown) => diagnostics.record({level: 'error', kind: 'extension', message: `${e.name} failed: ${(error as Error).message}`})),
     )
+    const relayStop = new AbortController()
+    const relay = startLedgerRelay({paths: ctx.paths, db, events, diagnostics, signal: relayStop.signal})
     try {
       await server.listen(ctx.paths.socket('gateway'))
       boundPort = await server.listenTcp(config.listenAddress, config.port)
@@ -244,11 +247,12 @@ async function main(ctx: DaemonContext<GatewayConfig>): Promise<void> {
       clearInterval(wedgeLoop)
       unsubscribePrune()
       extensionStop.abort()
+      relayStop.abort()
       drain.abort()
       sockets.close()
       await chat.stopAll('shutdown')
       await server.close()
-      await Promise.allSettled(running)
+      await Promise.allSettled([...running, relay])
       sessions.close()
     }
   } finally {

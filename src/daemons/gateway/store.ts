@@ -24,6 +24,7 @@ const MIGRATIONS = [
      id INTEGER PRIMARY KEY AUTOINCREMENT,
      ts TEXT NOT NULL, ts_ms INTEGER NOT NULL, level TEXT NOT NULL, kind TEXT NOT NULL,
      agent_id TEXT, request_id TEXT, message TEXT NOT NULL, data TEXT);`,
+  `CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
   CHANNELS_MIGRATION,
 ]
 
