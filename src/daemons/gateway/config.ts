@@ -1,5 +1,6 @@
 import {z} from 'zod'
 import {SharedConfig} from '../../lib/config.js'
+import {ChannelsConfig} from './channels/config.js'
 
 const FilePath = z.string().regex(/^(\/|<state>\/)[^\0]*$/, 'must be absolute or start with <state>/').max(4096)
 const AbsolutePath = z.string().regex(/^\/[^\0]*$/, 'must be an absolute path').max(4096)
@@ -46,7 +47,7 @@ export const GatewayConfig = z.strictObject({
   teachInjection: z.boolean().default(true),
   credstoreKeyFile: AbsolutePath.optional().describe('32-byte key of credentials.json.enc; default $CREDENTIALS_DIRECTORY/credstore-key, else <config>/secrets/gateway.key'),
   allowPrivateBaseUrls: z.boolean().default(false).describe('true (tests, LAN proxies): credential base_urls may be http or private addresses'),
-  channels: z.record(z.string(), z.unknown()).default({}).describe('Channel settings (Telegram, WhatsApp), read by the channel extensions'),
+  channels: ChannelsConfig.prefault({}).describe('Channel settings (Telegram, WhatsApp), read by the channel extensions'),
 })
 
 /** The gateway's validated config. */

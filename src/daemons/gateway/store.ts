@@ -1,6 +1,7 @@
 import {join} from 'node:path'
 import {migrate, openDatabase, type Db} from '../../lib/db/open.js'
 import type {OsmodaPaths} from '../../lib/paths.js'
+import {CHANNELS_MIGRATION} from './channels/store.js'
 
 const MIGRATIONS = [
   `CREATE TABLE events (
@@ -24,6 +25,7 @@ const MIGRATIONS = [
      ts TEXT NOT NULL, ts_ms INTEGER NOT NULL, level TEXT NOT NULL, kind TEXT NOT NULL,
      agent_id TEXT, request_id TEXT, message TEXT NOT NULL, data TEXT);`,
   `CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  CHANNELS_MIGRATION,
 ]
 
 /** gateway.db: stream events, request receipts, chat history and diagnostics (SPEC §2.10). */
