@@ -17,7 +17,7 @@ let
     mcpd = [ [ "enable" ] ];
     teachd = [ [ "enable" ] ];
     voice = [ [ "enable" ] ];
-    gateway = [ [ "enable" ] [ "openFirewall" ] [ "defaultRuntime" ] [ "models" "osmoda" ] [ "models" "mobile" ] ];
+    gateway = [ [ "enable" ] [ "openFirewall" ] [ "defaultRuntime" ] [ "models" ] [ "models" "osmoda" ] [ "models" "mobile" ] ];
   };
 
   # Config keys deliberately not written: the secret reaches the daemon through systemd

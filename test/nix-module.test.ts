@@ -145,7 +145,7 @@ describe.skipIf(nix.skip)('services.osmoda evaluated (stub lib)', () => {
 
   it('runs each enabled, built daemon as osmoda-<name>.service with Type=notify', () => {
     const services = system.systemd.services
-    const running = ['agentd', 'watch', 'routines', 'egress']
+    const running = ['agentd', 'watch', 'routines', 'egress', 'gateway']
     for (const daemon of running) {
       const unit = services[`osmoda-${daemon}`]
       expect(unit, daemon).toBeDefined()
@@ -155,8 +155,8 @@ describe.skipIf(nix.skip)('services.osmoda evaluated (stub lib)', () => {
       expect(unit!.reloadTriggers).toHaveLength(1)
     }
     // keyd is off by default (SPEC §6) and the pending daemons get no unit yet
-    for (const off of ['keyd', 'mesh', 'mcpd', 'teachd', 'voice', 'gateway']) expect(services[`osmoda-${off}`], off).toBeUndefined()
-    expect(system.warnings.join('\n')).toContain('osmoda-gateway is not built in this release')
+    for (const off of ['keyd', 'mesh', 'mcpd', 'teachd', 'voice']) expect(services[`osmoda-${off}`], off).toBeUndefined()
+    expect(system.warnings.join('\n')).toContain('osmoda-mcpd is not built in this release')
     expect(services['osmoda-init']!.serviceConfig).toMatchObject({Type: 'oneshot', RemainAfterExit: true})
     expect(system.systemd.timers['osmoda-backup']).toMatchObject({timerConfig: {OnCalendar: '*-*-* 03:00:00', Persistent: true}})
   })

@@ -66,6 +66,7 @@ in
         apiBaseUrl = mk types.str "https://api.telegram.org" "Bot API base URL.";
         allowedUserIds = mk (types.listOf types.int) [ ] "Telegram users who may chat.";
         operatorUserIds = mk (types.listOf types.int) [ ] "Telegram users who may decide approvals.";
+        pollTimeoutSecs = mk (types.ints.between 0 50) 30 "Long-poll timeout of getUpdates (polling mode).";
       };
       whatsapp = {
         enable = mk types.bool false "Serve the WhatsApp Cloud API channel.";
