@@ -8,8 +8,10 @@ import type {CredentialStore} from './credentials.js'
 import type {Diagnostics} from './diagnostics.js'
 import type {EventBus} from './events.js'
 import type {RequestStore} from './request-store.js'
-import {ensureWorkspace, systemPrompt, workspaceFor, writeMcpConfig} from './run-setup.js'
+import {systemPrompt, workspaceFor, writeMcpConfig} from './run-setup.js'
+import {resolveRunUser} from './runtime/spawn-env.js'
 import {consumeRun} from './turn-consumer.js'
+import {prepareWorkspace} from './workspace.js'
 import type {Run, RuntimeDriver, RuntimeName, StopReason} from './runtime/types.js'
 
 /** A conversation as the chat engine needs it (SessionStore from the runtime work provides it). */
@@ -176,7 +178,9 @@ export function createChatEngine(deps: ChatDeps): ChatEngine {
       emit(active, {type: 'accepted', request_id: requestId, session_id: session.id, agent_id: agent.id})
 
       const start = async () => {
-        ensureWorkspace(workspace)
+        const runAs = deps.paths.mode === 'production' ? config.runtimes.runAs : null
+        // Templates and auto skills (SPEC §5); writes only what is missing or changed.
+        await prepareWorkspace(workspace, agent, {runtime: agent.runtime, stateDir: deps.paths.stateDir, owner: resolveRunUser(runAs)})
         const mcp = writeMcpConfig(deps.paths, {requestId, agentId: agent.id, sessionId: session.id})
         try {
           const knowledge = config.teachInjection && deps.knowledge ? await deps.knowledge(input.text).catch(() => '') : ''
@@ -193,7 +197,7 @@ export function createChatEngine(deps: ChatDeps): ChatEngine {
               runtimeSessionId: deps.sessions.resumableRuntimeSession(session.id),
               credential: {provider: credential.provider, type: credential.type, secret: credential.secret, base_url: credential.base_url},
               mcpConfigPath: mcp.path,
-              runAs: deps.paths.mode === 'production' ? config.runtimes.runAs : null,
+              runAs,
               memoryMax: agent.memory_max ?? config.runtimes.runMemoryMax,
               tasksMax: config.runtimes.runTasksMax,
             },

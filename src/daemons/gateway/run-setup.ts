@@ -13,14 +13,9 @@ const STYLE: Record<Channel, string> = {
   whatsapp: 'Channel: WhatsApp on a phone. Be concise: short paragraphs, no tables.',
 }
 
-/** The agent's workspace: its own setting, else `<state>/workspace-<id>` (0750). */
+/** The agent's workspace: its own setting, else `<state>/workspace-<id>` (0750; prepared by workspace.ts). */
 export function workspaceFor(paths: OsmodaPaths, agent: AgentProfile): string {
   return agent.workspace_dir ?? join(paths.stateDir, `workspace-${agent.id}`)
-}
-
-/** Creates the workspace if needed. */
-export function ensureWorkspace(dir: string): void {
-  mkdirSync(dir, {recursive: true, mode: 0o750})
 }
 
 function readOptional(path: string): string {
