@@ -89,6 +89,14 @@ describe('a chat turn end to end', () => {
     // And the per-run MCP config file is gone after the run
     const mcp = rec.argv[rec.argv.indexOf('--mcp-config') + 1] as string
     expect(existsSync(mcp)).toBe(false)
+    // And the workspace got its templates and auto skills (SPEC §5), and the prompt is SOUL.md + AGENTS.md + the channel note
+    const workspace = join(env.paths.stateDir, 'workspace-osmoda')
+    expect(['SOUL.md', 'AGENTS.md', 'TOOLS.md', 'USER.md', 'HEARTBEAT.md'].filter((file) => !existsSync(join(workspace, file)))).toEqual([])
+    expect(existsSync(join(workspace, '.claude', 'skills', 'self-healing', 'SKILL.md'))).toBe(true)
+    const prompt = rec.argv[rec.argv.indexOf('--system-prompt') + 1] as string
+    expect(prompt).toContain(readFileSync(join(workspace, 'SOUL.md'), 'utf8').trim())
+    expect(prompt).toContain('Diagnose before fixing')
+    expect(prompt).toContain('Channel: web chat.')
   })
 
   it('keeps a receipt, stream events and a duplicate-free history', async () => {
