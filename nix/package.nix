@@ -23,7 +23,7 @@ buildNpmPackage {
   nativeBuildInputs = [ python3 ];
   npmBuildScript = "build";
 
-  # skills/ ships inside the package through package.json "files" (SPEC §5).
+  # skills/ and templates/ ship inside the package through package.json "files" (SPEC §5).
 
   meta = {
     description = "AI-native server management with typed, audited tools and a hash-chained ledger";
