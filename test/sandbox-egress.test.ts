@@ -48,6 +48,8 @@ beforeAll(async () => {
   if (process.getuid?.() === 0) {
     chmodSync(dirname(env.paths.runDir), 0o711)
     chownSync(join(env.paths.runDir, 'egress-proxy.sock'), -1, 65_534)
+    // Without an osmoda-sandbox group egress leaves its socket owner-only (0600); with the group it is 0660.
+    chmodSync(join(env.paths.runDir, 'egress-proxy.sock'), 0o660)
   }
 }, 60_000)
 
