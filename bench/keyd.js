@@ -12,23 +12,13 @@ import {addressOf, ed25519Sign, generateSecret} from '../dist/daemons/keyd/chain
 import {signatureRsv} from '../dist/daemons/keyd/eth.js'
 import {createClient} from '../dist/lib/rpc/client.js'
 import {DAEMON_NODE_FLAGS} from '../dist/lib/supervisor.js'
-import {percentile, report, round} from './lib.js'
+import {percentile, report, round, until} from './lib.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const BIN = join(ROOT, 'bin', 'run.js')
 const SIGNS = 600
 const EVALS = 1000
 const CONCURRENCY = 8
-
-async function until(read, ms = 15_000) {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const value = await read().catch(() => undefined)
-    if (value !== undefined && value !== false) return value
-    if (Date.now() > deadline) throw new Error('timed out')
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
 
 /** Runs `n` calls of `fn` with `concurrency` in flight; returns calls/s and sorted latencies. */
 async function drive(n, concurrency, fn) {

@@ -33,3 +33,14 @@ export function wallTime(argv, {runs = 15, env = process.env, cwd} = {}) {
 export function round(n) {
   return Math.round(n * 100) / 100
 }
+
+/** Polls `read` (sync or async; a rejection counts as "not yet") every `everyMs` until it yields a value other than undefined/false. */
+export async function until(read, {ms = 15_000, everyMs = 5} = {}) {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const value = await Promise.resolve().then(read).catch(() => undefined)
+    if (value !== undefined && value !== false && value !== null) return value
+    if (Date.now() > deadline) throw new Error('timed out')
+    await new Promise((resolve) => setTimeout(resolve, everyMs))
+  }
+}

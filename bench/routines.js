@@ -9,21 +9,11 @@ import {routinesApi} from '../dist/daemons/routines/api.js'
 import {openLedger} from '../dist/lib/ledger/ledger.js'
 import {createClient} from '../dist/lib/rpc/client.js'
 import {DAEMON_NODE_FLAGS} from '../dist/lib/supervisor.js'
-import {percentile, report, round} from './lib.js'
+import {percentile, report, round, until} from './lib.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const BIN = join(ROOT, 'bin', 'run.js')
 const EVENTS = 50
-
-async function until(read, ms = 15_000) {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const value = await read().catch(() => undefined)
-    if (value !== undefined && value !== false) return value
-    if (Date.now() > deadline) throw new Error('timed out')
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
-}
 
 /** Appends EVENTS matching events one at a time and measures ledger ts → run started_at. */
 export async function benchRoutines() {

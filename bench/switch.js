@@ -8,7 +8,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {openLedger} from '../dist/lib/ledger/ledger.js'
-import {percentile, report, round} from './lib.js'
+import {percentile, report, round, until} from './lib.js'
 
 const BIN = join(fileURLToPath(new URL('..', import.meta.url)), 'bin', 'run.js')
 const NIX = ['--option', 'substituters', '']
@@ -37,16 +37,6 @@ function system(dir, link, port, serve, n) {
   return execFileSync('nix-store', [...NIX, '--add', src], {encoding: 'utf8'}).trim()
 }
 
-async function until(probe, ms = 30_000) {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const value = probe()
-    if (value) return value
-    if (Date.now() > deadline) throw new Error('timed out')
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
-
 /** Median ms from `switch.check_failed` to `switch.rolled_back` over RUNS failing switches (threshold 1, grace 0). */
 export async function benchSwitch() {
   if (spawnSync('sh', ['-c', 'command -v nix-store']).status !== 0) {
@@ -69,7 +59,7 @@ export async function benchSwitch() {
     spawnSync(process.execPath, [BIN, 'init'], {env})
     children.push(spawn(process.execPath, [BIN, 'daemon', 'agentd'], {env, stdio: 'ignore'}))
     children.push(spawn(process.execPath, [BIN, 'daemon', 'watch'], {env: watchEnv, stdio: 'ignore'}))
-    await until(() => spawnSync(process.execPath, [BIN, 'switch', 'list', '--json'], {env}).status === 0)
+    await until(() => spawnSync(process.execPath, [BIN, 'switch', 'list', '--json'], {env}).status === 0, {ms: 30_000, everyMs: 50})
     const check = JSON.stringify({type: 'http_get', url: `http://127.0.0.1:${port}/`})
     const times = []
     for (let i = 1; i <= RUNS; i++) {
