@@ -1,6 +1,5 @@
 import net from 'node:net'
 import type {Ledger} from '../../lib/ledger/ledger.js'
-import {canonicalJson} from '../../lib/ledger/canonical-json.js'
 import type {Logger} from '../../lib/log.js'
 import {NoiseError, secureSession as realSecureSession, type SecureSession} from '../../lib/noise/session.js'
 import {createIpRateLimiter, createOncePerWindow, reconnectDelayMs} from './backoff.js'
@@ -9,11 +8,10 @@ import {buildPayload, HandshakeRejected, type HandshakePayload} from './handshak
 import {authenticateInbound, authenticateOutbound, keepNewSession} from './peer-auth.js'
 import {connectTcp} from './tcp.js'
 import type {MeshKeys} from './identity.js'
-import type {PeerLink} from './link.js'
+import {createPeerLink, type Handler} from './peer-link.js'
 import type {MeshStore, PeerCounters} from './store.js'
 
 type Direction = 'inbound' | 'outbound'
-type Handler = (peerId: string, message: Record<string, unknown>) => void | Promise<void>
 
 interface Live {
   session: SecureSession
@@ -290,34 +288,14 @@ export function createConnectionManager(deps: ConnectionDeps) {
     }
   }
 
-  const link: PeerLink = {
-    get selfId() {
-      return selfId()
-    },
-    async send(peerId, message) {
-      const live = runtimes.get(peerId)?.live
-      if (!live) return false
-      // A session that closes under the write counts as not connected (the caller answers 409).
-      return live.session.send(Buffer.from(canonicalJson(message))).then(
-        () => true,
-        (error: unknown) => {
-          if (error instanceof NoiseError && error.code !== 'MESSAGE_TOO_LARGE') return false
-          throw error
-        },
-      )
-    },
+  const link = createPeerLink({
+    selfId,
+    session: (peerId) => runtimes.get(peerId)?.live?.session,
     connectedPeerIds: () => [...runtimes.entries()].filter(([, r]) => r.live).map(([id]) => id),
-    peerKeys(peerId) {
-      const peer = store.getPeer(peerId)
-      return peer ? {ed25519: Buffer.from(peer.ed25519_pubkey, 'hex'), noiseStatic: Buffer.from(peer.noise_static_pubkey, 'hex')} : undefined
-    },
-    onMessage(type, handler) {
-      handlers.set(type, handler)
-    },
-    onPeerConnected(handler) {
-      connectedHandlers.push(handler)
-    },
-  }
+    store,
+    handlers,
+    connectedHandlers,
+  })
 
   return {
     link,
